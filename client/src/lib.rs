@@ -1,0 +1,1 @@
+//! kafkit-client: connections, producer and consumer (being built).

@@ -1,0 +1,1 @@
+//! Consumer group protocol payloads (being written).

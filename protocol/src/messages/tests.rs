@@ -1,0 +1,1 @@
+//! Round-trip property tests for every message at every version.

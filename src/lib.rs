@@ -1,0 +1,2 @@
+//! kafkit: a Kafka client in pure Rust (being built).
+pub use kafkit_protocol as protocol;
