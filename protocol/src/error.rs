@@ -81,10 +81,9 @@ impl fmt::Display for DecodeErrorKind {
             Self::UnexpectedNull => f.write_str("null where this version does not allow one"),
             Self::InvalidUtf8 => f.write_str("string is not valid UTF-8"),
             Self::VarintOverflow => f.write_str("variable-length integer too long"),
-            Self::CrcMismatch { stored, computed } => write!(
-                f,
-                "CRC mismatch: batch says {stored:#010x}, contents give {computed:#010x} (corrupt data)"
-            ),
+            Self::CrcMismatch { stored, computed } => {
+                write!(f, "CRC mismatch: batch says {stored:#010x}, contents give {computed:#010x} (corrupt data)")
+            }
             Self::UnknownMagic(m) => write!(f, "unknown record format (magic byte {m})"),
             Self::UnknownCompression(c) => write!(f, "unknown compression codec id {c}"),
             Self::Decompression { codec, reason } => write!(f, "{codec} decompression failed: {reason}"),
@@ -112,11 +111,7 @@ pub struct DecodeError {
 impl DecodeError {
     /// An error of `kind` at byte `offset` of the input being decoded.
     pub fn new(kind: DecodeErrorKind, offset: usize) -> Self {
-        Self {
-            kind,
-            offset,
-            context: Vec::new(),
-        }
+        Self { kind, offset, context: Vec::new() }
     }
 
     /// Adds what was being decoded (outer layers call this as the error travels up).
@@ -148,13 +143,7 @@ impl fmt::Display for DecodeError {
             write!(f, "decoding failed at byte {}: {}", self.offset, self.kind)
         } else {
             let path: Vec<&str> = self.path().collect();
-            write!(
-                f,
-                "decoding {} failed at byte {}: {}",
-                path.join(" > "),
-                self.offset,
-                self.kind
-            )
+            write!(f, "decoding {} failed at byte {}: {}", path.join(" > "), self.offset, self.kind)
         }
     }
 }
@@ -184,9 +173,7 @@ pub enum EncodeError {
         max: usize,
     },
     /// The message does not exist at this version.
-    #[error(
-        "{message} version {version} is not supported by kafkit (it implements {min}..={max})"
-    )]
+    #[error("{message} version {version} is not supported by kafkit (it implements {min}..={max})")]
     UnsupportedVersion {
         /// The message name.
         message: &'static str,

@@ -279,9 +279,10 @@ macro_rules! kafka_struct {
                 let mut this = Self::default();
                 $(
                     if in_vrange!(version; $($vr)+) && if_tagged!([$($tag)?] { flexible } else { true }) {
+                        let field_flexible = if_tagged!([$($tag)?] { true } else { flexible });
                         let fctx = $crate::codec::Ctx {
                             version,
-                            flexible: if_tagged!([$($tag)?] { true } else { flexible }),
+                            flexible: field_flexible,
                             nullable: nullable_at!(version; $($($nr)+)?),
                         };
                         this.$field = <$ty as $crate::codec::gen::Generate>::generate(g, fctx);

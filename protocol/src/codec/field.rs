@@ -118,38 +118,20 @@ impl FieldCodec for Uuid {
 /// Writes a string/bytes/array length: `i16` (`short_len`) or `i32` classic, or
 /// unsigned varint of `len + 1` compact.
 #[inline]
-fn put_len<B: BufMut>(
-    buf: &mut B,
-    len: usize,
-    compact: bool,
-    short_len: bool,
-    what: &'static str,
-) -> EncodeResult<()> {
+fn put_len<B: BufMut>(buf: &mut B, len: usize, compact: bool, short_len: bool, what: &'static str) -> EncodeResult<()> {
     if compact {
         if len >= u32::MAX as usize {
-            return Err(EncodeError::TooLong {
-                what,
-                length: len,
-                max: u32::MAX as usize - 1,
-            });
+            return Err(EncodeError::TooLong { what, length: len, max: u32::MAX as usize - 1 });
         }
         put_uvarint(buf, len as u32 + 1);
     } else if short_len {
         if len > i16::MAX as usize {
-            return Err(EncodeError::TooLong {
-                what,
-                length: len,
-                max: i16::MAX as usize,
-            });
+            return Err(EncodeError::TooLong { what, length: len, max: i16::MAX as usize });
         }
         buf.put_i16(len as i16);
     } else {
         if len > i32::MAX as usize {
-            return Err(EncodeError::TooLong {
-                what,
-                length: len,
-                max: i32::MAX as usize,
-            });
+            return Err(EncodeError::TooLong { what, length: len, max: i32::MAX as usize });
         }
         buf.put_i32(len as i32);
     }
@@ -259,10 +241,7 @@ impl<T: FieldCodec> FieldCodec for Vec<T> {
     const MIN_SIZE: usize = 1;
     fn encode<B: BufMut>(&self, buf: &mut B, ctx: Ctx) -> EncodeResult<()> {
         put_len(buf, self.len(), ctx.flexible, false, "array")?;
-        let item = Ctx {
-            nullable: false,
-            ..ctx
-        };
+        let item = Ctx { nullable: false, ..ctx };
         for v in self {
             v.encode(buf, item)?;
         }
@@ -275,12 +254,8 @@ impl<T: FieldCodec> FieldCodec for Vec<T> {
         }
     }
     fn encoded_size(&self, ctx: Ctx) -> usize {
-        let item = Ctx {
-            nullable: false,
-            ..ctx
-        };
-        len_size(self.len(), ctx.flexible, false)
-            + self.iter().map(|v| v.encoded_size(item)).sum::<usize>()
+        let item = Ctx { nullable: false, ..ctx };
+        len_size(self.len(), ctx.flexible, false) + self.iter().map(|v| v.encoded_size(item)).sum::<usize>()
     }
 }
 
@@ -292,10 +267,7 @@ impl<T: FieldCodec> Nullable for Vec<T> {
         let Some(n) = r.array_len(ctx.flexible, T::MIN_SIZE.max(1))? else {
             return Ok(None);
         };
-        let item = Ctx {
-            nullable: false,
-            ..ctx
-        };
+        let item = Ctx { nullable: false, ..ctx };
         let mut out = Vec::with_capacity(n.min(MAX_PREALLOCATED_ELEMENTS));
         for i in 0..n {
             out.push(T::decode(r, item).map_err(|e| e.context(format!("[{i}]")))?);
@@ -321,10 +293,7 @@ impl<T: Nullable> FieldCodec for Option<T> {
                 T::encode_null(buf, ctx);
                 Ok(())
             }
-            None => Err(EncodeError::NullNotAllowed {
-                field: "",
-                version: ctx.version,
-            }),
+            None => Err(EncodeError::NullNotAllowed { field: "", version: ctx.version }),
         }
     }
     fn decode(r: &mut Reader, ctx: Ctx) -> DecodeResult<Self> {
@@ -348,10 +317,7 @@ impl EncodeError {
     #[must_use]
     pub fn in_field(self, name: &'static str) -> Self {
         match self {
-            EncodeError::NullNotAllowed { field: "", version } => EncodeError::NullNotAllowed {
-                field: name,
-                version,
-            },
+            EncodeError::NullNotAllowed { field: "", version } => EncodeError::NullNotAllowed { field: name, version },
             other => other,
         }
     }

@@ -14,9 +14,7 @@ pub struct Gen {
 impl Gen {
     /// A generator from `seed` (any value; 0 is remapped).
     pub fn new(seed: u64) -> Self {
-        Self {
-            state: seed ^ 0x9e37_79b9_7f4a_7c15 | 1,
-        }
+        Self { state: seed ^ 0x9e37_79b9_7f4a_7c15 | 1 }
     }
 
     /// The next 64 random bits.
@@ -48,17 +46,7 @@ impl Gen {
         (0..1 + self.below(2))
             .map(|_| {
                 tag += 1 + self.below(100) as u32;
-                RawTaggedField {
-                    tag,
-                    data: Bytes::generate(
-                        self,
-                        Ctx {
-                            version: 0,
-                            flexible: true,
-                            nullable: false,
-                        },
-                    ),
-                }
+                RawTaggedField { tag, data: Bytes::generate(self, Ctx { version: 0, flexible: true, nullable: false }) }
             })
             .collect()
     }
@@ -106,40 +94,20 @@ impl Generate for Uuid {
 
 impl Generate for String {
     fn generate(g: &mut Gen, _ctx: Ctx) -> Self {
-        const PIECES: &[&str] = &[
-            "a",
-            "topic",
-            "-",
-            "_",
-            ".",
-            "股票代码",
-            "é",
-            "0",
-            "Z",
-            "昨日收盘价",
-            " ",
-        ];
-        (0..g.below(6))
-            .map(|_| PIECES[g.below(PIECES.len())])
-            .collect()
+        const PIECES: &[&str] = &["a", "topic", "-", "_", ".", "股票代码", "é", "0", "Z", "昨日收盘价", " "];
+        (0..g.below(6)).map(|_| PIECES[g.below(PIECES.len())]).collect()
     }
 }
 
 impl Generate for Bytes {
     fn generate(g: &mut Gen, _ctx: Ctx) -> Self {
-        (0..g.below(12))
-            .map(|_| g.next_u64() as u8)
-            .collect::<Vec<u8>>()
-            .into()
+        (0..g.below(12)).map(|_| g.next_u64() as u8).collect::<Vec<u8>>().into()
     }
 }
 
 impl<T: Generate> Generate for Vec<T> {
     fn generate(g: &mut Gen, ctx: Ctx) -> Self {
-        let item = Ctx {
-            nullable: false,
-            ..ctx
-        };
+        let item = Ctx { nullable: false, ..ctx };
         (0..g.below(3)).map(|_| T::generate(g, item)).collect()
     }
 }

@@ -147,10 +147,7 @@ mod tests {
             let mut b = Vec::new();
             put_varint(&mut b, *v);
             assert_eq!(&b[..], *bytes, "encoding {v}");
-            assert_eq!(
-                Reader::new(Bytes::copy_from_slice(bytes)).varint().unwrap(),
-                *v
-            );
+            assert_eq!(Reader::new(Bytes::copy_from_slice(bytes)).varint().unwrap(), *v);
         }
     }
 

@@ -60,10 +60,7 @@ impl Reader {
     #[inline]
     pub fn need(&self, n: usize) -> DecodeResult<()> {
         if self.buf.len() < n {
-            Err(self.error(DecodeErrorKind::Truncated {
-                needed: n,
-                remaining: self.buf.len(),
-            }))
+            Err(self.error(DecodeErrorKind::Truncated { needed: n, remaining: self.buf.len() }))
         } else {
             Ok(())
         }
@@ -84,10 +81,7 @@ impl Reader {
     #[inline]
     pub fn check_len(&self, len: i64, min_item_size: usize) -> DecodeResult<usize> {
         if len < 0 || (len as u64).saturating_mul(min_item_size as u64) > self.buf.len() as u64 {
-            return Err(self.error(DecodeErrorKind::InvalidLength {
-                length: len,
-                remaining: self.buf.len(),
-            }));
+            return Err(self.error(DecodeErrorKind::InvalidLength { length: len, remaining: self.buf.len() }));
         }
         Ok(len as usize)
     }
@@ -233,8 +227,7 @@ impl Reader {
     /// Reads `n` bytes as a UTF-8 string.
     pub fn string_of_len(&mut self, n: usize) -> DecodeResult<String> {
         self.need(n)?;
-        let s = std::str::from_utf8(&self.buf[..n])
-            .map_err(|_| self.error(DecodeErrorKind::InvalidUtf8))?;
+        let s = std::str::from_utf8(&self.buf[..n]).map_err(|_| self.error(DecodeErrorKind::InvalidUtf8))?;
         let s = s.to_owned();
         self.buf.advance(n);
         Ok(s)
@@ -243,19 +236,12 @@ impl Reader {
     /// Reads a length (`i16` classic or unsigned varint minus one when `compact`), `None` for null.
     #[inline]
     pub fn string_len(&mut self, compact: bool) -> DecodeResult<Option<usize>> {
-        let len = if compact {
-            i64::from(self.uvarint()?) - 1
-        } else {
-            i64::from(self.i16()?)
-        };
+        let len = if compact { i64::from(self.uvarint()?) - 1 } else { i64::from(self.i16()?) };
         if len < 0 {
             return if len == -1 {
                 Ok(None)
             } else {
-                Err(self.error(DecodeErrorKind::InvalidLength {
-                    length: len,
-                    remaining: self.remaining(),
-                }))
+                Err(self.error(DecodeErrorKind::InvalidLength { length: len, remaining: self.remaining() }))
             };
         }
         self.check_len(len, 1).map(Some)
@@ -264,24 +250,13 @@ impl Reader {
     /// Reads a byte-array or array length (`i32` classic or unsigned varint minus one when
     /// `compact`), `None` for null. `min_item_size` bounds the count by the remaining input.
     #[inline]
-    pub fn array_len(
-        &mut self,
-        compact: bool,
-        min_item_size: usize,
-    ) -> DecodeResult<Option<usize>> {
-        let len = if compact {
-            i64::from(self.uvarint()?) - 1
-        } else {
-            i64::from(self.i32()?)
-        };
+    pub fn array_len(&mut self, compact: bool, min_item_size: usize) -> DecodeResult<Option<usize>> {
+        let len = if compact { i64::from(self.uvarint()?) - 1 } else { i64::from(self.i32()?) };
         if len < 0 {
             return if len == -1 {
                 Ok(None)
             } else {
-                Err(self.error(DecodeErrorKind::InvalidLength {
-                    length: len,
-                    remaining: self.remaining(),
-                }))
+                Err(self.error(DecodeErrorKind::InvalidLength { length: len, remaining: self.remaining() }))
             };
         }
         self.check_len(len, min_item_size).map(Some)
@@ -303,13 +278,7 @@ mod tests {
         // i32::MAX array length followed by 3 bytes.
         let mut r = Reader::new(Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 1, 2, 3]));
         let err = r.array_len(false, 1).unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            DecodeErrorKind::InvalidLength {
-                length: 2147483647,
-                remaining: 3
-            }
-        ));
+        assert!(matches!(err.kind(), DecodeErrorKind::InvalidLength { length: 2147483647, remaining: 3 }));
         assert_eq!(err.offset(), 4);
     }
 
@@ -319,13 +288,7 @@ mod tests {
         assert_eq!(r.i32().unwrap(), 1);
         let err = r.i32().unwrap_err();
         assert_eq!(err.offset(), 4);
-        assert!(matches!(
-            err.kind(),
-            DecodeErrorKind::Truncated {
-                needed: 4,
-                remaining: 2
-            }
-        ));
+        assert!(matches!(err.kind(), DecodeErrorKind::Truncated { needed: 4, remaining: 2 }));
     }
 
     #[test]
@@ -340,23 +303,9 @@ mod tests {
 
     #[test]
     fn null_and_negative_lengths() {
-        assert_eq!(
-            Reader::new(Bytes::from_static(&[0xff, 0xff]))
-                .string_len(false)
-                .unwrap(),
-            None
-        );
-        assert!(Reader::new(Bytes::from_static(&[0xff, 0xfe]))
-            .string_len(false)
-            .is_err());
-        assert_eq!(
-            Reader::new(Bytes::from_static(&[0]))
-                .string_len(true)
-                .unwrap(),
-            None
-        );
-        assert!(Reader::new(Bytes::from_static(&[0xff, 0xff, 0xff, 0xfe]))
-            .array_len(false, 1)
-            .is_err());
+        assert_eq!(Reader::new(Bytes::from_static(&[0xff, 0xff])).string_len(false).unwrap(), None);
+        assert!(Reader::new(Bytes::from_static(&[0xff, 0xfe])).string_len(false).is_err());
+        assert_eq!(Reader::new(Bytes::from_static(&[0])).string_len(true).unwrap(), None);
+        assert!(Reader::new(Bytes::from_static(&[0xff, 0xff, 0xff, 0xfe])).array_len(false, 1).is_err());
     }
 }

@@ -31,10 +31,7 @@ impl fmt::Display for Uuid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::with_capacity(22);
         for chunk in self.0.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
             let chars = chunk.len() + 1;
             for i in 0..chars {
                 out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -58,9 +55,6 @@ mod tests {
     fn displays_as_kafka_base64() {
         assert_eq!(Uuid::ZERO.to_string(), "AAAAAAAAAAAAAAAAAAAAAA");
         // Kafka's Uuid.METADATA_TOPIC_ID is new Uuid(0L, 1L), printed "AAAAAAAAAAAAAAAAAAAAAQ".
-        assert_eq!(
-            Uuid::from_u64_pair(0, 1).to_string(),
-            "AAAAAAAAAAAAAAAAAAAAAQ"
-        );
+        assert_eq!(Uuid::from_u64_pair(0, 1).to_string(), "AAAAAAAAAAAAAAAAAAAAAQ");
     }
 }

@@ -70,10 +70,7 @@ pub trait Message: Sized + Clone + Debug + Default + PartialEq + Send + Sync + '
     /// Reads a body at `version` from `r`, leaving any bytes after it unread.
     fn decode(r: &mut Reader, version: i16) -> DecodeResult<Self> {
         if !Self::supports(version) {
-            return Err(r.error(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-            }));
+            return Err(r.error(DecodeErrorKind::UnsupportedVersion { message: Self::NAME, version }));
         }
         Self::decode_body(r, version).map_err(|e| e.context(format!("{} v{version}", Self::NAME)))
     }
@@ -82,8 +79,7 @@ pub trait Message: Sized + Clone + Debug + Default + PartialEq + Send + Sync + '
     fn from_bytes(bytes: Bytes, version: i16) -> DecodeResult<Self> {
         let mut r = Reader::new(bytes);
         let msg = Self::decode(&mut r, version)?;
-        r.finish()
-            .map_err(|e| e.context(format!("{} v{version}", Self::NAME)))?;
+        r.finish().map_err(|e| e.context(format!("{} v{version}", Self::NAME)))?;
         Ok(msg)
     }
 }
