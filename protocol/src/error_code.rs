@@ -536,12 +536,7 @@ mod tests {
         // Strictly increasing codes: sorted and unique. Kafka's codes run from -1 without gaps.
         for pair in all.windows(2) {
             assert!(pair[0] < pair[1], "{:?} before {:?}", pair[0], pair[1]);
-            assert_eq!(
-                pair[0].code() + 1,
-                pair[1].code(),
-                "gap after {:?}",
-                pair[0]
-            );
+            assert_eq!(pair[0].code() + 1, pair[1].code(), "gap after {:?}", pair[0]);
         }
         let mut names = HashSet::new();
         let mut descriptions = HashSet::new();
@@ -553,10 +548,7 @@ mod tests {
             assert_ne!(c.name(), "UNKNOWN");
             let d = c.description();
             assert!(descriptions.insert(d), "duplicate description for {c:?}");
-            assert!(
-                !d.is_empty() && d.ends_with('.') && !d.contains('\n'),
-                "{c:?}: {d:?}"
-            );
+            assert!(!d.is_empty() && d.ends_with('.') && !d.contains('\n'), "{c:?}: {d:?}");
             // Metadata errors are all retriable, and so are the coordinator ones.
             if c.invalidates_metadata() || c.invalidates_coordinator() {
                 assert!(c.is_retriable(), "{c:?}");
@@ -654,11 +646,7 @@ mod tests {
 
     #[test]
     fn error_code_metadata_and_coordinator_sets() {
-        let metadata: Vec<ErrorCode> = ErrorCode::ALL
-            .iter()
-            .copied()
-            .filter(|c| c.invalidates_metadata())
-            .collect();
+        let metadata: Vec<ErrorCode> = ErrorCode::ALL.iter().copied().filter(|c| c.invalidates_metadata()).collect();
         assert_eq!(
             metadata,
             [
@@ -679,18 +667,9 @@ mod tests {
         );
         assert!(!ErrorCode::UNKNOWN_LEADER_EPOCH.invalidates_metadata());
         assert!(!ErrorCode::NOT_COORDINATOR.invalidates_metadata());
-        let coordinator: Vec<ErrorCode> = ErrorCode::ALL
-            .iter()
-            .copied()
-            .filter(|c| c.invalidates_coordinator())
-            .collect();
-        assert_eq!(
-            coordinator,
-            [
-                ErrorCode::COORDINATOR_NOT_AVAILABLE,
-                ErrorCode::NOT_COORDINATOR
-            ]
-        );
+        let coordinator: Vec<ErrorCode> =
+            ErrorCode::ALL.iter().copied().filter(|c| c.invalidates_coordinator()).collect();
+        assert_eq!(coordinator, [ErrorCode::COORDINATOR_NOT_AVAILABLE, ErrorCode::NOT_COORDINATOR]);
     }
 
     #[test]
@@ -710,18 +689,10 @@ mod tests {
 
         let c = ErrorCode::NOT_LEADER_OR_FOLLOWER;
         assert_eq!(format!("{c:?}"), "NOT_LEADER_OR_FOLLOWER(6)");
-        assert_eq!(
-            c.to_string(),
-            format!("NOT_LEADER_OR_FOLLOWER (6): {}", c.description())
-        );
-        assert_eq!(
-            format!("{:?}", ErrorCode::UNKNOWN_SERVER_ERROR),
-            "UNKNOWN_SERVER_ERROR(-1)"
-        );
+        assert_eq!(c.to_string(), format!("NOT_LEADER_OR_FOLLOWER (6): {}", c.description()));
+        assert_eq!(format!("{:?}", ErrorCode::UNKNOWN_SERVER_ERROR), "UNKNOWN_SERVER_ERROR(-1)");
         let boxed: Box<dyn std::error::Error> = Box::new(c);
-        assert!(boxed
-            .to_string()
-            .starts_with("NOT_LEADER_OR_FOLLOWER (6): "));
+        assert!(boxed.to_string().starts_with("NOT_LEADER_OR_FOLLOWER (6): "));
     }
 
     #[test]
@@ -729,10 +700,7 @@ mod tests {
         assert!(ErrorCode::NONE.is_ok());
         assert_eq!(ErrorCode::default(), ErrorCode::NONE);
         assert_eq!(ErrorCode::NONE.into_result(), Ok(()));
-        assert_eq!(
-            ErrorCode::MESSAGE_TOO_LARGE.into_result(),
-            Err(ErrorCode::MESSAGE_TOO_LARGE)
-        );
+        assert_eq!(ErrorCode::MESSAGE_TOO_LARGE.into_result(), Err(ErrorCode::MESSAGE_TOO_LARGE));
         assert!(!ErrorCode::UNKNOWN_SERVER_ERROR.is_ok());
 
         fn classify(c: ErrorCode) -> &'static str {
