@@ -149,7 +149,9 @@ cmd_start() {
     if [[ -z "$port" ]]; then
         port="$(free_port)"
     fi
-    [[ "$port" =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || die "bad port: $port"
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+        die "bad port: $port"
+    fi
     if port_open "$port"; then
         die "127.0.0.1:$port already accepts connections (another broker running?)"
     fi
