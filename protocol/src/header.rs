@@ -265,15 +265,29 @@ pub fn read_response<R: Request>(frame: Bytes, version: i16) -> DecodeResult<(Re
 }
 
 /// Reads any request frame (without its size prefix), dispatching on its API key, as a broker
-/// does. The body must fill the frame exactly.
+/// does.
+///
+/// Bytes after a complete body are ignored, as Kafka brokers ignore them: librdkafka 2.16 sends
+/// three stray bytes after some Metadata v12 requests (see the `librdkafka-admin` capture in the
+/// test fixtures). [`read_request_strict`] rejects them.
 pub fn read_request(frame: Bytes) -> DecodeResult<(RequestHeader, RequestBody)> {
+    read_request_in(&mut Reader::new(frame))
+}
+
+/// Like [`read_request`], but bytes after the body are an error.
+pub fn read_request_strict(frame: Bytes) -> DecodeResult<(RequestHeader, RequestBody)> {
     let mut r = Reader::new(frame);
-    let header = RequestHeader::decode(&mut r)?;
+    let out = read_request_in(&mut r)?;
+    r.finish().map_err(|e| e.context("request body"))?;
+    Ok(out)
+}
+
+fn read_request_in(r: &mut Reader) -> DecodeResult<(RequestHeader, RequestBody)> {
+    let header = RequestHeader::decode(r)?;
     let api = ApiKey::from_i16(header.api_key)
         .filter(|k| IMPLEMENTED.iter().any(|(i, _, _)| i == k))
         .ok_or_else(|| r.invalid(format!("unknown or unimplemented API key {}", header.api_key)))?;
-    let body = RequestBody::decode(api, header.api_version, &mut r)?;
-    r.finish().map_err(|e| e.context("request body"))?;
+    let body = RequestBody::decode(api, header.api_version, r)?;
     Ok((header, body))
 }
 
@@ -360,10 +374,12 @@ mod tests {
     fn bad_frames_are_errors() {
         assert!(read_request(Bytes::from_static(&[0, 18])).is_err());
         assert!(read_request(Bytes::from_static(&[0x7f, 0, 0, 0, 0, 0, 0, 1, 0, 0])).is_err());
-        // Trailing bytes after a complete body.
+        // Trailing bytes after a complete body: tolerated as brokers do, unless strict.
         let mut buf = BytesMut::new();
         write_request(&mut buf, 1, None, 0, &ApiVersionsRequest::default()).unwrap();
         buf.put_u8(0);
-        assert!(read_request(buf.freeze().slice(4..)).is_err());
+        let frame = buf.freeze().slice(4..);
+        assert!(read_request(frame.clone()).is_ok());
+        assert!(read_request_strict(frame).is_err());
     }
 }
