@@ -24,9 +24,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::attributes::{
-    CONTROL_BIT, DELETE_HORIZON_BIT, TRANSACTIONAL_BIT,
-};
+use super::attributes::{CONTROL_BIT, DELETE_HORIZON_BIT, TRANSACTIONAL_BIT};
 use super::compression::{decompress, Compression};
 use super::record::{decode_record, Record, RecordBase, MIN_RECORD_SIZE};
 use super::{DecodeOptions, TimestampType};
@@ -139,7 +137,10 @@ impl RecordBatch {
         let partition_leader_epoch = r.i32()?;
         let magic = r.i8()?;
         if magic != MAGIC_V2 {
-            return Err(DecodeError::new(DecodeErrorKind::UnknownMagic(magic), MAGIC_OFFSET));
+            return Err(DecodeError::new(
+                DecodeErrorKind::UnknownMagic(magic),
+                MAGIC_OFFSET,
+            ));
         }
         let crc = r.u32()?;
         if options.verify_crc {
@@ -508,3 +509,320 @@ impl Iterator for RecordIter {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Header, RecordBatchBuilder};
+
+    /// A batch worked out by hand from the format: base offset 42, leader epoch 3, no codec,
+    /// create time, no producer, two records:
+    /// - offset delta 0, timestamp delta 0, null key, value "a", no headers;
+    /// - offset delta 1, timestamp delta 5, key "k", value "bc", header "h" → "v".
+    ///
+    /// The CRC-32C is over bytes 21..83 (computed with a reference implementation).
+    const GOLDEN: &[u8] = &[
+        0, 0, 0, 0, 0, 0, 0, 42, // baseOffset
+        0, 0, 0, 71, // batchLength = 83 - 12
+        0, 0, 0, 3, // partitionLeaderEpoch
+        2, // magic
+        0x45, 0x85, 0x0d, 0x2b, // crc
+        0, 0, // attributes
+        0, 0, 0, 1, // lastOffsetDelta
+        0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, // baseTimestamp 1_700_000_000_000
+        0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x05, // maxTimestamp (+5)
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // producerId -1
+        0xff, 0xff, // producerEpoch -1
+        0xff, 0xff, 0xff, 0xff, // baseSequence -1
+        0, 0, 0, 2, // records count
+        // record 0: length 7, attributes, ts delta 0, offset delta 0, key null, value "a", 0 headers
+        0x0e, 0x00, 0x00, 0x00, 0x01, 0x02, b'a', 0x00,
+        // record 1: length 13, attributes, ts delta 5, offset delta 1, key "k", value "bc",
+        // 1 header: key "h", value "v"
+        0x1a, 0x00, 0x0a, 0x02, 0x02, b'k', 0x04, b'b', b'c', 0x02, 0x02, b'h', 0x02, b'v',
+    ];
+
+    const BASE_TS: i64 = 1_700_000_000_000;
+
+    fn golden_records() -> Vec<Record> {
+        vec![
+            Record {
+                offset: 42,
+                timestamp: BASE_TS,
+                key: None,
+                value: Some(Bytes::from_static(b"a")),
+                headers: vec![],
+            },
+            Record {
+                offset: 43,
+                timestamp: BASE_TS + 5,
+                key: Some(Bytes::from_static(b"k")),
+                value: Some(Bytes::from_static(b"bc")),
+                headers: vec![Header::new("h", Some(Bytes::from_static(b"v")))],
+            },
+        ]
+    }
+
+    #[test]
+    fn golden_batch_decodes_and_reencodes_byte_identical() {
+        let batch = RecordBatch::decode(Bytes::from_static(GOLDEN)).unwrap();
+        assert_eq!(batch.base_offset, 42);
+        assert_eq!(batch.partition_leader_epoch, 3);
+        assert_eq!(batch.crc, 0x4585_0d2b);
+        assert_eq!(batch.attributes, 0);
+        assert_eq!(batch.compression(), Compression::None);
+        assert_eq!(batch.timestamp_type(), TimestampType::CreateTime);
+        assert!(!batch.is_transactional() && !batch.is_control());
+        assert_eq!(batch.delete_horizon(), None);
+        assert_eq!(batch.last_offset_delta, 1);
+        assert_eq!(batch.last_offset(), 43);
+        assert_eq!(batch.next_offset(), 44);
+        assert_eq!(batch.base_timestamp, BASE_TS);
+        assert_eq!(batch.max_timestamp, BASE_TS + 5);
+        assert_eq!(
+            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
+            (-1, -1, -1)
+        );
+        assert_eq!(batch.record_count, 2);
+        assert_eq!(batch.size_in_bytes(), GOLDEN.len());
+        assert_eq!(batch.to_records().unwrap(), golden_records());
+        assert_eq!(&batch.to_bytes().unwrap()[..], GOLDEN);
+
+        // The builder writes the same bytes.
+        let mut b = RecordBatchBuilder::new(42).with_partition_leader_epoch(3);
+        for r in golden_records() {
+            b.append(
+                r.timestamp,
+                r.key.as_deref(),
+                r.value.as_deref(),
+                &r.headers,
+            )
+            .unwrap();
+        }
+        assert_eq!(&b.finish().unwrap()[..], GOLDEN);
+    }
+
+    #[test]
+    fn uncompressed_records_are_slices_of_the_input() {
+        let input = Bytes::from_static(GOLDEN);
+        let batch = RecordBatch::decode(input.clone()).unwrap();
+        let range = input.as_ptr_range();
+        let records = batch.to_records().unwrap();
+        let r = &records[1];
+        let key = r.key.as_ref().unwrap();
+        assert_eq!(key.as_ptr(), input[GOLDEN.len() - 9..].as_ptr());
+        for p in [
+            key.as_ptr(),
+            r.value.as_ref().unwrap().as_ptr(),
+            r.headers[0].key().as_ptr(),
+            r.headers[0].value().unwrap().as_ptr(),
+            records[0].value.as_ref().unwrap().as_ptr(),
+        ] {
+            assert!(range.contains(&p));
+        }
+    }
+
+    #[test]
+    fn compressed_records_are_slices_of_one_decompressed_buffer() {
+        let mut b = RecordBatchBuilder::new(0).with_compression(Compression::Snappy);
+        for i in 0..50u8 {
+            b.append(0, Some(&[i; 10]), Some(&[i; 30]), &[]).unwrap();
+        }
+        let input = b.finish().unwrap();
+        let batch = RecordBatch::decode(input.clone()).unwrap();
+        let records = batch.to_records().unwrap();
+        let first = records[0].key.as_ref().unwrap().as_ptr() as usize;
+        let section = batch.decompressed_records().unwrap().len();
+        let outside_input = !input.as_ptr_range().contains(&(first as *const u8));
+        assert!(outside_input);
+        for r in &records {
+            for p in [
+                r.key.as_ref().unwrap().as_ptr(),
+                r.value.as_ref().unwrap().as_ptr(),
+            ] {
+                let p = p as usize;
+                assert!(p >= first && p < first + section);
+            }
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_is_a_crc_mismatch_naming_the_base_offset() {
+        for at in ATTRIBUTES_OFFSET..GOLDEN.len() {
+            let mut bad = GOLDEN.to_vec();
+            bad[at] ^= 0x10;
+            let err = RecordBatch::decode(Bytes::from(bad)).unwrap_err();
+            assert!(
+                matches!(
+                    err.kind(),
+                    DecodeErrorKind::CrcMismatch {
+                        stored: 0x4585_0d2b,
+                        ..
+                    }
+                ),
+                "byte {at}: {err}"
+            );
+            assert_eq!(err.offset(), CRC_OFFSET);
+            assert!(
+                err.to_string().contains("record batch at offset 42"),
+                "{err}"
+            );
+            let err = err.context("partition 3 of quotes");
+            assert!(err
+                .to_string()
+                .contains("partition 3 of quotes > record batch at offset 42"));
+        }
+        // A flipped CRC byte too.
+        let mut bad = GOLDEN.to_vec();
+        bad[CRC_OFFSET] ^= 1;
+        assert!(matches!(
+            RecordBatch::decode(Bytes::from(bad.clone()))
+                .unwrap_err()
+                .kind(),
+            DecodeErrorKind::CrcMismatch { .. }
+        ));
+        // Unchecked, the batch decodes (and its records are fine).
+        let opts = DecodeOptions::default().with_verify_crc(false);
+        let batch = RecordBatch::decode_with(Bytes::from(bad), &opts).unwrap();
+        assert_eq!(batch.to_records().unwrap(), golden_records());
+    }
+
+    #[test]
+    fn base_offset_and_leader_epoch_are_outside_the_crc() {
+        let mut b = GOLDEN.to_vec();
+        set_base_offset(&mut b, 1_000).unwrap();
+        set_partition_leader_epoch(&mut b, 9).unwrap();
+        let batch = RecordBatch::decode(Bytes::from(b.clone())).unwrap();
+        assert_eq!(batch.base_offset, 1_000);
+        assert_eq!(batch.partition_leader_epoch, 9);
+        assert_eq!(batch.to_records().unwrap()[1].offset, 1_001);
+        set_producer_state(&mut b, 77, 3, 100).unwrap();
+        let batch = RecordBatch::decode(Bytes::from(b)).unwrap();
+        assert_eq!(
+            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
+            (77, 3, 100)
+        );
+        let mut short = [0u8; 60];
+        assert!(set_base_offset(&mut short, 1).is_err());
+        assert!(set_partition_leader_epoch(&mut short, 1).is_err());
+        assert!(set_producer_state(&mut short, 1, 1, 1).is_err());
+    }
+
+    /// The golden batch with `f` applied and its CRC fixed, so that only `f`'s change is wrong.
+    fn mutated(f: impl FnOnce(&mut Vec<u8>)) -> DecodeResult<Vec<Record>> {
+        let mut b = GOLDEN.to_vec();
+        f(&mut b);
+        if b.len() >= RECORD_BATCH_OVERHEAD {
+            update_crc(&mut b).unwrap();
+        }
+        RecordBatch::decode(Bytes::from(b))?.to_records()
+    }
+
+    #[test]
+    fn malformed_batches_are_errors() {
+        let kind = |r: DecodeResult<Vec<Record>>| r.unwrap_err().kind().clone();
+        // batchLength: too small, negative, past the end, short of the end.
+        for len in [48i32, -1, i32::MIN, 72, 0x7fff_ffff] {
+            assert!(
+                mutated(|b| b[8..12].copy_from_slice(&len.to_be_bytes())).is_err(),
+                "{len}"
+            );
+        }
+        assert!(matches!(
+            kind(mutated(|b| b[8..12].copy_from_slice(&70i32.to_be_bytes()))),
+            DecodeErrorKind::TrailingBytes(1)
+        ));
+        assert!(matches!(
+            kind(mutated(|b| b[16] = 1)),
+            DecodeErrorKind::UnknownMagic(1)
+        ));
+        assert!(matches!(
+            kind(mutated(|b| b[22] = 5)),
+            DecodeErrorKind::UnknownCompression(5)
+        ));
+        // Record count: negative, more than the bytes can hold, one more or one fewer than there.
+        for count in [-1i32, i32::MAX, 100, 3] {
+            assert!(
+                mutated(|b| b[57..61].copy_from_slice(&count.to_be_bytes())).is_err(),
+                "{count}"
+            );
+        }
+        let err = mutated(|b| b[57..61].copy_from_slice(&1i32.to_be_bytes())).unwrap_err();
+        assert!(
+            matches!(err.kind(), DecodeErrorKind::TrailingBytes(14)),
+            "{err}"
+        );
+        // A record whose length runs past the section; one that ends early.
+        assert!(mutated(|b| b[61] = 0x10).is_err());
+        assert!(mutated(|b| b[61] = 0x0c).is_err());
+        // Trailing garbage inside the batch, after the last record.
+        let err = mutated(|b| {
+            b.push(0xee);
+            b[8..12].copy_from_slice(&72i32.to_be_bytes());
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err.kind(), DecodeErrorKind::TrailingBytes(1)),
+            "{err}"
+        );
+        assert!(err.to_string().contains("batch at offset 42"), "{err}");
+        // Header keys must be UTF-8.
+        assert!(matches!(
+            kind(mutated(|b| b[GOLDEN.len() - 3] = 0xff)),
+            DecodeErrorKind::InvalidUtf8
+        ));
+        // Compressed with garbage.
+        assert!(matches!(
+            kind(mutated(|b| b[22] = 1)),
+            DecodeErrorKind::Decompression { codec: "gzip", .. }
+        ));
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        for n in 0..GOLDEN.len() {
+            assert!(
+                RecordBatch::decode(Bytes::copy_from_slice(&GOLDEN[..n])).is_err(),
+                "prefix {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn log_append_time_and_delete_horizon() {
+        let mut b = RecordBatchBuilder::new(0).with_timestamp_type(TimestampType::LogAppendTime);
+        b.append(10, None, None, &[]).unwrap();
+        b.append(30, None, None, &[]).unwrap();
+        let batch = RecordBatch::decode(b.finish().unwrap()).unwrap();
+        let ts: Vec<i64> = batch
+            .records()
+            .unwrap()
+            .map(|r| r.unwrap().timestamp)
+            .collect();
+        assert_eq!(ts, [30, 30]);
+        let with_horizon = mutated(|b| b[22] |= DELETE_HORIZON_BIT as u8);
+        assert_eq!(with_horizon.unwrap(), golden_records());
+        let mut raw = GOLDEN.to_vec();
+        raw[22] |= DELETE_HORIZON_BIT as u8;
+        update_crc(&mut raw).unwrap();
+        let batch = RecordBatch::decode(Bytes::from(raw)).unwrap();
+        assert_eq!(batch.delete_horizon(), Some(BASE_TS));
+    }
+
+    #[test]
+    fn record_iterator_stops_after_an_error() {
+        let mut b = GOLDEN.to_vec();
+        b[61] = 0x03; // negative length of record 0
+        update_crc(&mut b).unwrap();
+        let batch = RecordBatch::decode(Bytes::from(b)).unwrap();
+        let mut it = batch.records().unwrap();
+        assert_eq!(it.remaining(), 2);
+        let err = it.next().unwrap().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("record 0 of the batch at offset 42"),
+            "{err}"
+        );
+        assert!(it.next().is_none());
+        assert_eq!(it.remaining(), 0);
+    }
+}

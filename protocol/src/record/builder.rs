@@ -138,7 +138,12 @@ impl RecordBatchBuilder {
 
     /// Sets the idempotent producer's id, epoch and the sequence number of the first record
     /// (all -1 unless set). A producer typically calls this when it drains the batch.
-    pub fn set_producer_state(&mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) {
+    pub fn set_producer_state(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+    ) {
         self.producer_id = producer_id;
         self.producer_epoch = producer_epoch;
         self.base_sequence = base_sequence;
@@ -265,7 +270,8 @@ impl RecordBatchBuilder {
                     format!(
                         "record offset {} does not follow offset {} of the batch at base offset {}",
                         record.offset,
-                        self.base_offset.wrapping_add(i64::from(self.last_offset_delta)),
+                        self.base_offset
+                            .wrapping_add(i64::from(self.last_offset_delta)),
                         self.base_offset
                     )
                     .into(),
@@ -342,7 +348,9 @@ impl RecordBatchBuilder {
     /// CRC. Fails for an empty batch (Kafka has no use for one) or if compression fails.
     pub fn finish(self) -> EncodeResult<Bytes> {
         if self.count == 0 {
-            return Err(EncodeError::Invalid("a record batch needs at least one record".into()));
+            return Err(EncodeError::Invalid(
+                "a record batch needs at least one record".into(),
+            ));
         }
         let header = BatchHeader {
             base_offset: self.base_offset,
@@ -394,7 +402,11 @@ mod tests {
         assert_eq!(batch.last_offset_delta, 2);
         assert_eq!(batch.base_timestamp, 500);
         assert_eq!(batch.max_timestamp, 900);
-        let ts: Vec<i64> = batch.records().unwrap().map(|r| r.unwrap().timestamp).collect();
+        let ts: Vec<i64> = batch
+            .records()
+            .unwrap()
+            .map(|r| r.unwrap().timestamp)
+            .collect();
         assert_eq!(ts, [500, 400, 900]);
     }
 
@@ -405,9 +417,15 @@ mod tests {
         // The first record always goes in.
         assert_eq!(b.try_append(10, 0, None, Some(&v), &[]).unwrap(), Some(0));
         let before = b.size();
-        assert_eq!(b.try_append(before + 50, 0, None, Some(&v), &[]).unwrap(), None);
+        assert_eq!(
+            b.try_append(before + 50, 0, None, Some(&v), &[]).unwrap(),
+            None
+        );
         assert_eq!(b.size(), before);
-        assert_eq!(b.try_append(before + 200, 0, None, Some(&v), &[]).unwrap(), Some(1));
+        assert_eq!(
+            b.try_append(before + 200, 0, None, Some(&v), &[]).unwrap(),
+            Some(1)
+        );
     }
 
     #[test]
@@ -430,7 +448,11 @@ mod tests {
         assert!(b.append_record(&r(100 + i64::from(i32::MAX) + 1)).is_err());
         let batch = RecordBatch::decode(b.finish().unwrap()).unwrap();
         assert_eq!(batch.last_offset(), 105);
-        let offsets: Vec<i64> = batch.records().unwrap().map(|r| r.unwrap().offset).collect();
+        let offsets: Vec<i64> = batch
+            .records()
+            .unwrap()
+            .map(|r| r.unwrap().offset)
+            .collect();
         assert_eq!(offsets, [100, 105]);
     }
 

@@ -104,10 +104,9 @@ impl ControlRecord {
     /// coordinator epoch (later versions may append fields, which are ignored).
     pub fn decode(record: &Record) -> DecodeResult<Self> {
         let context = || format!("control record at offset {}", record.offset);
-        let key = record
-            .key
-            .as_deref()
-            .ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, 0).context(context()))?;
+        let key = record.key.as_deref().ok_or_else(|| {
+            DecodeError::new(DecodeErrorKind::UnexpectedNull, 0).context(context())
+        })?;
         let (version, kind) = match key {
             [v0, v1, t0, t1, ..] => (
                 i16::from_be_bytes([*v0, *v1]),
@@ -181,7 +180,12 @@ impl ControlRecord {
             .with_transactional(true)
             .with_partition_leader_epoch(partition_leader_epoch);
         b.set_producer_state(producer_id, producer_epoch, -1);
-        b.append(timestamp, Some(&self.key_bytes()), Some(&self.value_bytes()), &[])?;
+        b.append(
+            timestamp,
+            Some(&self.key_bytes()),
+            Some(&self.value_bytes()),
+            &[],
+        )?;
         b.finish()
     }
 }
@@ -228,12 +232,16 @@ mod tests {
         assert_eq!(leader_change.kind, ControlRecordType::Other(2));
         assert_eq!(leader_change.coordinator_epoch, -1);
         // A newer key version with extra bytes reads the same.
-        let newer = ControlRecord::decode(&rec(Some(&[0, 1, 0, 1, 9]), Some(&[0, 1, 0, 0, 0, 7, 8])));
+        let newer =
+            ControlRecord::decode(&rec(Some(&[0, 1, 0, 1, 9]), Some(&[0, 1, 0, 0, 0, 7, 8])));
         assert_eq!(newer.unwrap(), ControlRecord::commit(7));
         for (k, v) in [
             (None, Some(&[0u8, 0, 0, 0, 0, 0][..])),
             (Some(&[0u8, 0, 0][..]), None),
-            (Some(&[0xff, 0xff, 0, 1][..]), Some(&[0u8, 0, 0, 0, 0, 0][..])),
+            (
+                Some(&[0xff, 0xff, 0, 1][..]),
+                Some(&[0u8, 0, 0, 0, 0, 0][..]),
+            ),
             (Some(&[0, 0, 0, 1][..]), None),
             (Some(&[0, 0, 0, 1][..]), Some(&[0, 0, 0, 0, 0][..])),
             (Some(&[0, 0, 0, 0][..]), Some(&[0xff, 0xff, 0, 0, 0, 0][..])),

@@ -271,8 +271,10 @@ impl Iterator for Batches {
                 let offset = i64::from_be_bytes([
                     head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
                 ]);
-                Err(DecodeError::new(DecodeErrorKind::UnknownMagic(m), MAGIC_OFFSET)
-                    .context(format!("record batch at offset {offset}")))
+                Err(
+                    DecodeError::new(DecodeErrorKind::UnknownMagic(m), MAGIC_OFFSET)
+                        .context(format!("record batch at offset {offset}")),
+                )
             }
         };
         match batch {
@@ -337,5 +339,365 @@ impl Iterator for BlobRecords {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{
+        ControlRecord, Header, LegacyMessageSetBuilder, RecordBatchBuilder, MAGIC_V0, MAGIC_V1,
+    };
+    use bytes::BytesMut;
+    use proptest::prelude::*;
+
+    type Input = (
+        i64,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Vec<(String, Option<Vec<u8>>)>,
+    );
+
+    fn input_strategy() -> impl Strategy<Value = Vec<Input>> {
+        let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64));
+        let header_key = prop_oneof!["[a-z_.-]{0,12}", "[é股票代码ü\\-]{0,6}", any::<String>(),];
+        let header = (header_key, bytes());
+        let timestamp = prop_oneof![
+            any::<i64>(),
+            1_600_000_000_000i64..1_800_000_000_000,
+            Just(-1i64),
+        ];
+        proptest::collection::vec(
+            (
+                timestamp,
+                bytes(),
+                bytes(),
+                proptest::collection::vec(header, 0..4),
+            ),
+            1..25,
+        )
+    }
+
+    fn build(base_offset: i64, codec: Compression, input: &[Input]) -> Bytes {
+        let mut b = RecordBatchBuilder::new(base_offset).with_compression(codec);
+        for (ts, k, v, hs) in input {
+            let headers: Vec<Header> = hs
+                .iter()
+                .map(|(k, v)| Header::new(k.clone(), v.clone().map(Bytes::from)))
+                .collect();
+            b.append(*ts, k.as_deref(), v.as_deref(), &headers).unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    fn check(records: &[Record], base_offset: i64, input: &[Input]) {
+        assert_eq!(records.len(), input.len());
+        for (i, (r, (ts, k, v, hs))) in records.iter().zip(input).enumerate() {
+            assert_eq!(r.offset, base_offset + i as i64);
+            assert_eq!(r.timestamp, *ts);
+            assert_eq!(r.key.as_deref(), k.as_deref());
+            assert_eq!(r.value.as_deref(), v.as_deref());
+            assert_eq!(r.headers.len(), hs.len());
+            for (h, (hk, hv)) in r.headers.iter().zip(hs) {
+                assert_eq!(h.key_str(), hk);
+                assert_eq!(h.value().map(|v| &v[..]), hv.as_deref());
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn builder_round_trips_with_every_codec(
+            input in input_strategy(),
+            base_offset in 0i64..i64::MAX / 2,
+        ) {
+            for codec in Compression::ALL {
+                let blob = build(base_offset, codec, &input);
+                let mut batches = Batches::new(blob.clone());
+                let batch = batches.next().unwrap().unwrap();
+                prop_assert!(batches.next().is_none());
+                prop_assert_eq!(batches.truncated_bytes(), 0);
+                prop_assert_eq!(batch.compression(), codec);
+                prop_assert_eq!(batch.size_in_bytes(), blob.len());
+                prop_assert_eq!(batch.next_offset(), base_offset + input.len() as i64);
+                let records: Vec<Record> =
+                    batch.records().unwrap().collect::<Result<_, _>>().unwrap();
+                check(&records, base_offset, &input);
+                prop_assert_eq!(batch.max_timestamp(), input.iter().map(|i| i.0).max().unwrap());
+            }
+        }
+
+        #[test]
+        fn control_batches_round_trip(
+            commit in any::<bool>(),
+            epoch in any::<i32>(),
+            offset in 0i64..i64::MAX / 2,
+            pid in any::<i64>(),
+            producer_epoch in any::<i16>(),
+            ts in any::<i64>(),
+        ) {
+            let marker = if commit { ControlRecord::commit(epoch) } else { ControlRecord::abort(epoch) };
+            let blob = marker.to_batch(offset, pid, producer_epoch, ts, -1).unwrap();
+            let batch = Batches::new(blob.clone()).next().unwrap().unwrap();
+            prop_assert!(batch.is_control());
+            prop_assert!(batch.is_transactional());
+            prop_assert_eq!(batch.producer_id(), pid);
+            prop_assert_eq!(batch.producer_epoch(), producer_epoch);
+            let records = batch.to_records().unwrap();
+            prop_assert_eq!(records.len(), 1);
+            prop_assert_eq!(records[0].offset, offset);
+            prop_assert_eq!(records[0].timestamp, ts);
+            prop_assert_eq!(ControlRecord::decode(&records[0]).unwrap(), marker);
+            // And the flat record iterator leaves it out.
+            prop_assert_eq!(Batches::new(blob).into_records().count(), 0);
+        }
+
+        #[test]
+        fn random_corruption_never_panics(
+            input in input_strategy(),
+            codec in prop::sample::select(Compression::ALL.to_vec()),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            verify_crc in any::<bool>(),
+        ) {
+            let mut blob = BytesMut::from(&build(0, codec, &input)[..]);
+            for (at, x) in flips {
+                let i = at.index(blob.len());
+                blob[i] ^= x | 1;
+            }
+            let opts = DecodeOptions::default()
+                .with_verify_crc(verify_crc)
+                .with_max_decompressed_size(1 << 20);
+            for batch in Batches::with_options(blob.freeze(), opts) {
+                let Ok(batch) = batch else { continue };
+                if let Ok(records) = batch.records() {
+                    for r in records {
+                        let _ = r;
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let opts = DecodeOptions::default().with_verify_crc(false);
+            for r in Batches::with_options(Bytes::from(bytes), opts).into_records() {
+                let _ = r;
+            }
+        }
+    }
+
+    /// A blob of every format: magic 0, magic 1 (compressed), v2 (uncompressed and zstd), a
+    /// commit marker, v2 again.
+    fn mixed_blob() -> (Bytes, Vec<usize>) {
+        let mut blob = BytesMut::new();
+        let mut ends = Vec::new();
+        let mut v0 = LegacyMessageSetBuilder::new(MAGIC_V0, Compression::None).unwrap();
+        v0.append(0, -1, Some(b"k0"), Some(b"v0")).unwrap();
+        blob.extend_from_slice(&v0.finish().unwrap());
+        ends.push(blob.len());
+        let mut v1 = LegacyMessageSetBuilder::new(MAGIC_V1, Compression::Gzip).unwrap();
+        v1.append(1, 11, None, Some(b"v1")).unwrap();
+        v1.append(2, 12, None, Some(b"v2")).unwrap();
+        blob.extend_from_slice(&v1.finish().unwrap());
+        ends.push(blob.len());
+        let mut b = RecordBatchBuilder::new(3);
+        b.append(13, Some(b"k3"), Some(b"v3"), &[Header::new("h", None)])
+            .unwrap();
+        blob.extend_from_slice(&b.finish().unwrap());
+        ends.push(blob.len());
+        let mut b = RecordBatchBuilder::new(4).with_compression(Compression::Zstd);
+        b.append(14, None, Some(b"v4"), &[]).unwrap();
+        b.append(15, None, Some(b"v5"), &[]).unwrap();
+        blob.extend_from_slice(&b.finish().unwrap());
+        ends.push(blob.len());
+        blob.extend_from_slice(&ControlRecord::commit(0).to_batch(6, 1, 0, 16, 0).unwrap());
+        ends.push(blob.len());
+        let mut b = RecordBatchBuilder::new(7);
+        b.append(17, None, Some(b"v7"), &[]).unwrap();
+        blob.extend_from_slice(&b.finish().unwrap());
+        ends.push(blob.len());
+        (blob.freeze(), ends)
+    }
+
+    #[test]
+    fn mixed_formats_read_uniformly() {
+        let (blob, _) = mixed_blob();
+        let batches: Vec<Batch> = Batches::new(blob.clone())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let magics: Vec<i8> = batches.iter().map(Batch::magic).collect();
+        assert_eq!(magics, [0, 1, 2, 2, 2, 2]);
+        let next: Vec<i64> = batches.iter().map(Batch::next_offset).collect();
+        assert_eq!(next, [1, 3, 4, 6, 7, 8]);
+        assert_eq!(batches[0].timestamp_type(), TimestampType::NoTimestamp);
+        assert_eq!(batches[1].compression(), Compression::Gzip);
+        assert!(batches[4].is_control());
+        let records: Vec<Record> = Batches::new(blob)
+            .into_records()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let offsets: Vec<i64> = records.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, [0, 1, 2, 3, 4, 5, 7]);
+        let ts: Vec<i64> = records.iter().map(|r| r.timestamp).collect();
+        assert_eq!(ts, [-1, 11, 12, 13, 14, 15, 17]);
+        let values: Vec<&[u8]> = records
+            .iter()
+            .map(|r| r.value.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            values,
+            [&b"v0"[..], b"v1", b"v2", b"v3", b"v4", b"v5", b"v7"]
+        );
+    }
+
+    #[test]
+    fn every_truncation_ends_cleanly_after_the_whole_batches() {
+        let (blob, ends) = mixed_blob();
+        for n in 0..=blob.len() {
+            let mut batches = Batches::new(blob.slice(..n));
+            let mut count = 0;
+            for b in &mut batches {
+                let b = b.unwrap_or_else(|e| panic!("prefix {n}: {e}"));
+                b.to_records().unwrap();
+                count += 1;
+            }
+            let whole = ends.iter().filter(|&&e| e <= n).count();
+            assert_eq!(count, whole, "prefix {n}");
+            let last_end = if whole == 0 { 0 } else { ends[whole - 1] };
+            assert_eq!(batches.position(), last_end);
+            assert_eq!(batches.truncated_bytes(), n - last_end);
+        }
+    }
+
+    #[test]
+    fn empty_blob_has_no_batches() {
+        assert!(Batches::new(Bytes::new()).next().is_none());
+    }
+
+    #[test]
+    fn impossible_lengths_are_errors() {
+        for size in [-1i32, i32::MIN, 0, 13] {
+            let mut blob = vec![0u8; 8];
+            blob.extend_from_slice(&size.to_be_bytes());
+            blob.extend_from_slice(&[0; 60]);
+            let mut it = Batches::new(Bytes::from(blob));
+            let err = it.next().unwrap().unwrap_err();
+            assert!(
+                matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }),
+                "{size}: {err}"
+            );
+            assert!(it.next().is_none());
+        }
+        // Big enough for a legacy message, too small for a v2 batch.
+        let mut blob = vec![0u8; 8];
+        blob.extend_from_slice(&20i32.to_be_bytes());
+        blob.extend_from_slice(&[0, 0, 0, 0, 2]);
+        blob.extend_from_slice(&[0; 15]);
+        assert!(Batches::new(Bytes::from(blob)).next().unwrap().is_err());
+        // Unknown magic.
+        let mut blob = vec![0u8; 8];
+        blob.extend_from_slice(&49i32.to_be_bytes());
+        blob.extend_from_slice(&[0, 0, 0, 0, 3]);
+        blob.extend_from_slice(&[0; 44]);
+        let err = Batches::new(Bytes::from(blob)).next().unwrap().unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::UnknownMagic(3));
+    }
+
+    #[test]
+    fn a_huge_length_is_a_truncation_and_allocates_nothing() {
+        // offset, length 0x7fffffff, and a few bytes: the broker cut a (claimed) 2 GiB batch.
+        let mut blob = vec![0u8; 8];
+        blob.extend_from_slice(&[0x7f, 0xff, 0xff, 0xff]);
+        blob.extend_from_slice(&[0, 0, 0, 0, 2, 1, 2, 3]);
+        let mut it = Batches::new(Bytes::from(blob.clone()));
+        assert!(it.next().is_none());
+        assert_eq!(it.truncated_bytes(), blob.len());
+        // Decoded as one batch, it is an error.
+        let err = RecordBatch::decode(Bytes::from(blob)).unwrap_err();
+        assert!(
+            matches!(err.kind(), DecodeErrorKind::Truncated { .. }),
+            "{err}"
+        );
+        // A record count of 0x7fffffff in a real batch: refused before anything is reserved.
+        let mut b = RecordBatchBuilder::new(0);
+        b.append(0, None, None, &[]).unwrap();
+        let mut raw = b.finish().unwrap().to_vec();
+        raw[57..61].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff]);
+        let opts = DecodeOptions::default().with_verify_crc(false);
+        let err = RecordBatch::decode_with(Bytes::from(raw), &opts).unwrap_err();
+        assert!(
+            matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }),
+            "{err}"
+        );
+        // A record claiming 0x7fffffff bytes of key.
+        let mut b = RecordBatchBuilder::new(0);
+        b.append(0, Some(b"k"), None, &[]).unwrap();
+        let mut raw = b.finish().unwrap().to_vec();
+        // Record: length, attributes, ts delta, offset delta, key length (zig-zag varint) ...
+        let key_len_at = 61 + 4;
+        raw.splice(key_len_at..key_len_at + 1, [0xfe, 0xff, 0xff, 0xff, 0x0f]);
+        let n = raw.len() - 12;
+        raw[8..12].copy_from_slice(&(n as i32).to_be_bytes());
+        raw[61] += 8; // the record grew by 4 bytes (zig-zag: 8)
+        let err = RecordBatch::decode_with(Bytes::from(raw), &opts)
+            .unwrap()
+            .to_records()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                DecodeErrorKind::InvalidLength {
+                    length: 2147483647,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_stop_the_iteration_and_name_the_position() {
+        let (blob, ends) = mixed_blob();
+        let mut bad = blob.to_vec();
+        bad[ends[2] + 30] ^= 1; // inside the zstd batch's covered bytes
+        let mut it = Batches::new(Bytes::from(bad));
+        for _ in 0..3 {
+            it.next().unwrap().unwrap();
+        }
+        let err = it.next().unwrap().unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::CrcMismatch { .. }));
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("records at byte {}", ends[2])),
+            "{msg}"
+        );
+        assert!(msg.contains("record batch at offset 4"), "{msg}");
+        assert!(it.next().is_none());
+    }
+
+    #[test]
+    fn decompression_limit_applies() {
+        let big = vec![0u8; 100_000];
+        let mut b = RecordBatchBuilder::new(0).with_compression(Compression::Gzip);
+        b.append(0, None, Some(&big), &[]).unwrap();
+        let blob = b.finish().unwrap();
+        let opts = DecodeOptions::default().with_max_decompressed_size(50_000);
+        let batch = Batches::with_options(blob.clone(), opts)
+            .next()
+            .unwrap()
+            .unwrap();
+        let err = batch.records().unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::DecompressedTooLarge { limit: 50_000 }
+        );
+        assert!(Batches::new(blob)
+            .next()
+            .unwrap()
+            .unwrap()
+            .records()
+            .is_ok());
     }
 }

@@ -204,12 +204,7 @@ impl LegacyBatch {
         }
         self.inner_records(codec)
             .map(|v| LegacyRecords(Inner::Many(v.into_iter())))
-            .map_err(|e| {
-                e.context(format!(
-                    "{codec} wrapper message at offset {}",
-                    self.offset
-                ))
-            })
+            .map_err(|e| e.context(format!("{codec} wrapper message at offset {}", self.offset)))
     }
 
     fn inner_records(&self, codec: Compression) -> DecodeResult<Vec<Record>> {
@@ -242,7 +237,9 @@ impl LegacyBatch {
             }
             if m.compression() != Some(Compression::None) {
                 return Err(DecodeError::new(
-                    DecodeErrorKind::Invalid("compressed message inside a compressed message".into()),
+                    DecodeErrorKind::Invalid(
+                        "compressed message inside a compressed message".into(),
+                    ),
                     at,
                 ));
             }
@@ -260,8 +257,8 @@ impl LegacyBatch {
         } else {
             0
         };
-        let log_append_time = (self.timestamp_type() == TimestampType::LogAppendTime)
-            .then_some(self.timestamp);
+        let log_append_time =
+            (self.timestamp_type() == TimestampType::LogAppendTime).then_some(self.timestamp);
         Ok(inner
             .into_iter()
             .map(|m| Record {
@@ -441,7 +438,15 @@ impl LegacyMessageSetBuilder {
         } else {
             offset
         };
-        write_message(&mut self.buf, inner_offset, self.magic, 0, timestamp, key, value)?;
+        write_message(
+            &mut self.buf,
+            inner_offset,
+            self.magic,
+            0,
+            timestamp,
+            key,
+            value,
+        )?;
         self.first_offset = Some(first);
         self.last_offset = offset;
         self.max_timestamp = self.max_timestamp.max(timestamp);
@@ -494,8 +499,8 @@ mod tests {
         0, 0, 0, 0, 0, 0, 0, 5, // offset
         0, 0, 0, 0x14, // size 20
         0xa4, 0xcd, 0xab, 0x3a, // crc
-        0, // magic
-        0, // attributes
+        0,    // magic
+        0,    // attributes
         0, 0, 0, 1, b'k', // key
         0, 0, 0, 5, b'h', b'e', b'l', b'l', b'o', // value
     ];
@@ -505,8 +510,8 @@ mod tests {
         0, 0, 0, 0, 0, 0, 0, 6, // offset
         0, 0, 0, 0x18, // size 24
         0xdb, 0xa4, 0xe6, 0xe2, // crc
-        1, // magic
-        0, // attributes
+        1,    // magic
+        0,    // attributes
         0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, // timestamp
         0xff, 0xff, 0xff, 0xff, // null key
         0, 0, 0, 2, b'h', b'i', // value
@@ -515,7 +520,10 @@ mod tests {
     #[test]
     fn golden_magic_0() {
         let b = LegacyBatch::decode(Bytes::from_static(GOLDEN_V0)).unwrap();
-        assert_eq!((b.offset, b.magic, b.attributes, b.timestamp), (5, 0, 0, -1));
+        assert_eq!(
+            (b.offset, b.magic, b.attributes, b.timestamp),
+            (5, 0, 0, -1)
+        );
         assert_eq!(b.crc, 0xa4cd_ab3a);
         assert_eq!(b.timestamp_type(), TimestampType::NoTimestamp);
         assert_eq!(b.size_in_bytes(), GOLDEN_V0.len());
@@ -560,7 +568,10 @@ mod tests {
         let mut bad = GOLDEN_V1.to_vec();
         bad[35] ^= 1;
         let err = LegacyBatch::decode(Bytes::from(bad.clone())).unwrap_err();
-        assert!(matches!(err.kind(), DecodeErrorKind::CrcMismatch { .. }), "{err}");
+        assert!(
+            matches!(err.kind(), DecodeErrorKind::CrcMismatch { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("message at offset 6"), "{err}");
         // Unchecked, it decodes.
         let opts = DecodeOptions::default().with_verify_crc(false);
@@ -571,7 +582,10 @@ mod tests {
             b[at] = v;
             LegacyBatch::decode_with(Bytes::from(b), &no_crc)
         };
-        assert!(matches!(mutate(16, 3).unwrap_err().kind(), DecodeErrorKind::UnknownMagic(3)));
+        assert!(matches!(
+            mutate(16, 3).unwrap_err().kind(),
+            DecodeErrorKind::UnknownMagic(3)
+        ));
         assert!(matches!(
             mutate(17, 6).unwrap_err().kind(),
             DecodeErrorKind::UnknownCompression(6)
@@ -581,7 +595,7 @@ mod tests {
         assert!(mutate(11, 0x17).is_err()); // size leaves a trailing byte out
         assert!(mutate(29, 0xfe).is_err()); // key length -2
         assert!(mutate(33, 3).is_err()); // value length past the end
-        // Magic 1 message too short to hold a timestamp.
+                                         // Magic 1 message too short to hold a timestamp.
         let mut short = GOLDEN_V0.to_vec();
         short[16] = 1;
         assert!(LegacyBatch::decode_with(Bytes::from(short), &no_crc).is_err());
@@ -591,7 +605,10 @@ mod tests {
         }
     }
 
-    fn records_for(n: i64) -> Vec<(i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    /// Offset, timestamp, key, value.
+    type Input = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+
+    fn records_for(n: i64) -> Vec<Input> {
         (0..n)
             .map(|i| {
                 (
@@ -662,7 +679,16 @@ mod tests {
             let mut compressed = BytesMut::new();
             compress(codec, None, inner, &mut compressed).unwrap();
             let mut out = BytesMut::new();
-            write_message(&mut out, 9, magic, codec.id() as i8, 0, None, Some(&compressed)).unwrap();
+            write_message(
+                &mut out,
+                9,
+                magic,
+                codec.id() as i8,
+                0,
+                None,
+                Some(&compressed),
+            )
+            .unwrap();
             LegacyBatch::decode(out.freeze()).unwrap()
         };
         let mut nested = BytesMut::new();
@@ -673,12 +699,17 @@ mod tests {
         assert!(wrap(1, Compression::Gzip, &v0).records().is_err());
         assert!(wrap(0, Compression::Gzip, &v0).records().is_ok());
         assert!(wrap(0, Compression::Gzip, &[]).records().is_err());
-        assert!(wrap(0, Compression::Gzip, &v0[..v0.len() - 1]).records().is_err());
+        assert!(wrap(0, Compression::Gzip, &v0[..v0.len() - 1])
+            .records()
+            .is_err());
         assert!(wrap(0, Compression::Snappy, b"garbage").records().is_err());
         // A wrapper with a null value.
         let mut out = BytesMut::new();
         write_message(&mut out, 9, 1, 1, 0, None, None).unwrap();
-        assert!(LegacyBatch::decode(out.freeze()).unwrap().records().is_err());
+        assert!(LegacyBatch::decode(out.freeze())
+            .unwrap()
+            .records()
+            .is_err());
     }
 
     #[test]
@@ -707,6 +738,9 @@ mod tests {
         frame1[6] = (twox_hash::XxHash32::oneshot(0, &frame1[..6]) >> 8) as u8;
         let mut out1 = BytesMut::new();
         write_message(&mut out1, 3, 1, 3, 0, None, Some(&frame1)).unwrap();
-        assert!(LegacyBatch::decode(out1.freeze()).unwrap().records().is_err());
+        assert!(LegacyBatch::decode(out1.freeze())
+            .unwrap()
+            .records()
+            .is_err());
     }
 }

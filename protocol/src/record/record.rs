@@ -178,10 +178,7 @@ impl Cursor<'_> {
                 return Ok(v);
             }
         }
-        Err(DecodeError::new(
-            DecodeErrorKind::VarintOverflow,
-            self.pos,
-        ))
+        Err(DecodeError::new(DecodeErrorKind::VarintOverflow, self.pos))
     }
 
     #[inline]
@@ -234,14 +231,16 @@ impl Cursor<'_> {
 /// Decodes the record at `*pos` of `data` (a records section), moving `*pos` past it. Error
 /// offsets are positions in `data`.
 #[inline]
-pub(crate) fn decode_record(data: &Bytes, pos: &mut usize, base: &RecordBase) -> DecodeResult<Record> {
+pub(crate) fn decode_record(
+    data: &Bytes,
+    pos: &mut usize,
+    base: &RecordBase,
+) -> DecodeResult<Record> {
     let mut c = Cursor {
         buf: data,
         pos: *pos,
     };
-    let body_len = c
-        .len(false)?
-        .unwrap_or_default();
+    let body_len = c.len(false)?.unwrap_or_default();
     let end = c.pos + body_len;
     // From here on the cursor cannot read past this record.
     let mut c = Cursor {
@@ -476,14 +475,28 @@ mod tests {
             (&[0x0e, 0, 0, 0, 1, 1, 0x03, 0], "negative header count"),
             (&[0x0e, 0, 0, 0, 1, 1, 0x7e, 0], "too many headers"),
             (&[0x10, 0, 0, 0, 1, 1, 0x02, 0x01, 0x01], "null header key"),
-            (&[0x12, 0, 0, 0, 1, 1, 0x02, 0x02, 0xff, 0x01], "invalid UTF-8 key"),
-            (&[0x10, 0, 0, 0, 1, 1, 0, 0xaa, 0xbb], "trailing bytes in record"),
-            (&[0x0c, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "varlong runs off"),
             (
-                &[0x18, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0],
+                &[0x12, 0, 0, 0, 1, 1, 0x02, 0x02, 0xff, 0x01],
+                "invalid UTF-8 key",
+            ),
+            (
+                &[0x10, 0, 0, 0, 1, 1, 0, 0xaa, 0xbb],
+                "trailing bytes in record",
+            ),
+            (
+                &[0x0c, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                "varlong runs off",
+            ),
+            (
+                &[
+                    0x18, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0,
+                ],
                 "varlong too long",
             ),
-            (&[0x0e, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x1f, 1], "varint too big"),
+            (
+                &[0x0e, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x1f, 1],
+                "varint too big",
+            ),
         ];
         for (bytes, what) in cases {
             let data = Bytes::copy_from_slice(bytes);

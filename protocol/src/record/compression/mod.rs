@@ -260,7 +260,10 @@ mod tests {
             assert_eq!(Compression::from_id(c.id()), Some(c));
             assert_eq!(c.name().parse::<Compression>().unwrap(), c);
             assert_eq!(c.to_string(), c.name());
-            assert_eq!(Compression::from_attributes(0x70 | i16::from(c.id())), Some(c));
+            assert_eq!(
+                Compression::from_attributes(0x70 | i16::from(c.id())),
+                Some(c)
+            );
         }
         assert_eq!("LZ4".parse::<Compression>().unwrap(), Compression::Lz4);
         assert!("brotli".parse::<Compression>().is_err());
@@ -310,7 +313,9 @@ mod tests {
             b"\x00",
             b"not compressed at all, just text",
             &[0xff; 64],
-            &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9],
+            &[
+                0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9,
+            ],
         ];
         for c in [
             Compression::Gzip,

@@ -49,7 +49,9 @@ pub(super) fn compress(input: &[u8], out: &mut BytesMut) -> EncodeResult<()> {
         let data_at = out.len();
         out.resize(data_at + max, 0);
         let n = match out.get_mut(data_at..) {
-            Some(dst) => enc.compress(chunk, dst).map_err(|e| encode_failed(NAME, e))?,
+            Some(dst) => enc
+                .compress(chunk, dst)
+                .map_err(|e| encode_failed(NAME, e))?,
             None => return Err(encode_failed(NAME, "output buffer")),
         };
         out.truncate(data_at + n);
@@ -131,10 +133,7 @@ fn xerial_blocks(after_magic: &[u8]) -> impl Iterator<Item = DecodeResult<&[u8]>
                 failed_once = true;
                 Some(Err(failed(
                     NAME,
-                    format_args!(
-                        "xerial block length {len} with {} bytes left",
-                        tail.len()
-                    ),
+                    format_args!("xerial block length {len} with {} bytes left", tail.len()),
                 )))
             }
         }
@@ -183,7 +182,8 @@ mod tests {
     const RAW: &[u8] = &[
         29, // uncompressed length (varint)
         0x14, b'h', b'e', b'l', b'l', b'o', b' ', // literal of 6: tag (6-1)<<2
-        0x46, 0x06, 0x00, // copy of 18 with a 2-byte offset: tag (18-1)<<2 | 0b10, offset 6 LE
+        0x46, 0x06,
+        0x00, // copy of 18 with a 2-byte offset: tag (18-1)<<2 | 0b10, offset 6 LE
         0x10, b'k', b'a', b'f', b'k', b'a', // literal of 5: tag (5-1)<<2
     ];
     const TEXT: &[u8] = b"hello hello hello hello kafka";

@@ -121,10 +121,23 @@ mod tests {
     #[test]
     fn a_huge_window_is_refused_up_front() {
         // Window descriptor exponent 27 (128 MiB window), not single segment, no content size.
-        let frame = [0x28, 0xb5, 0x2f, 0xfd, 0x00, (27 - 10) << 3, 0x01, 0x00, 0x00];
+        let frame = [
+            0x28,
+            0xb5,
+            0x2f,
+            0xfd,
+            0x00,
+            (27 - 10) << 3,
+            0x01,
+            0x00,
+            0x00,
+        ];
         let err = decompress(&frame, 1 << 20).unwrap_err();
         assert!(
-            matches!(err.kind(), crate::DecodeErrorKind::DecompressedTooLarge { .. }),
+            matches!(
+                err.kind(),
+                crate::DecodeErrorKind::DecompressedTooLarge { .. }
+            ),
             "{err}"
         );
     }
