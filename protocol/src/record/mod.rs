@@ -52,6 +52,8 @@ mod batch;
 mod builder;
 pub mod compression;
 mod control;
+#[cfg(test)]
+mod interop;
 mod iter;
 mod legacy;
 mod options;
