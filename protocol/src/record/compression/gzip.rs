@@ -11,11 +11,12 @@ use crate::error::{DecodeResult, EncodeResult};
 
 const NAME: &str = "gzip";
 
-/// Appends `input` as one gzip member to `out`, at `level` (0–9, default 6).
+/// Appends `input` as one gzip member to `out`, at `level` (0–9; `None` or a negative level, as
+/// Kafka's `compression.gzip.level=-1`, is zlib's default, 6).
 pub(super) fn compress(input: &[u8], level: Option<i32>, out: &mut BytesMut) -> EncodeResult<()> {
     let level = match level {
-        Some(l) => flate2::Compression::new(l.clamp(0, 9) as u32),
-        None => flate2::Compression::default(),
+        Some(l) if l >= 0 => flate2::Compression::new(l.min(9) as u32),
+        _ => flate2::Compression::default(),
     };
     // Deflate rarely grows data by more than a few bytes per 16 KiB block.
     out.reserve(input.len() / 2 + 64);
@@ -60,6 +61,21 @@ mod tests {
         let n = bad.len();
         bad[n - 6] ^= 1;
         assert!(decompress(&bad, 100).is_err());
+    }
+
+    #[test]
+    fn levels() {
+        let data = b"level headed level headed level headed".repeat(100);
+        let size = |level| {
+            let mut out = BytesMut::new();
+            compress(&data, level, &mut out).unwrap();
+            assert_eq!(decompress(&out, data.len()).unwrap(), data);
+            out.len()
+        };
+        assert_eq!(size(Some(-1)), size(None));
+        assert_eq!(size(Some(6)), size(None));
+        assert_eq!(size(Some(42)), size(Some(9)));
+        assert!(size(Some(0)) > data.len());
     }
 
     #[test]

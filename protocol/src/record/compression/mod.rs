@@ -130,9 +130,10 @@ impl FromStr for Compression {
 
 /// Compresses `input` with `codec` and appends the result to `out`.
 ///
-/// `level` only matters for gzip (0–9; `None` is the zlib default, 6, as the Java client and
-/// librdkafka use). LZ4 and Snappy have no levels, and the pure-Rust zstd encoder implements one
-/// level (about zstd's level 1), so `level` is ignored for them. `Compression::None` copies.
+/// `level` only matters for gzip (0–9; `None` or negative is the zlib default, 6, as the Java
+/// client and librdkafka use). LZ4 and Snappy have no levels, and the pure-Rust zstd encoder
+/// implements one level (about zstd's level 1), so `level` is ignored for them.
+/// `Compression::None` copies.
 ///
 /// The output is what the Java client writes: gzip members; xerial-framed Snappy in blocks of
 /// 32 KiB; an LZ4 frame of independent 64 KiB blocks without checksums; one zstd frame.
