@@ -3,8 +3,12 @@
 
 use bytes::Bytes;
 
-use super::batch::{RecordBatch, RecordIter, LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2};
-use super::legacy::{LegacyBatch, LegacyRecords, MIN_MESSAGE_SIZE_V0};
+use super::batch::{
+    RecordBatch, RecordIter, LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2, MIN_BATCH_LENGTH,
+};
+use super::legacy::{
+    LegacyBatch, LegacyRecords, MAGIC_V1, MIN_MESSAGE_SIZE_V0, MIN_MESSAGE_SIZE_V1,
+};
 use super::record::Record;
 use super::{Compression, DecodeOptions, TimestampType};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
@@ -156,8 +160,8 @@ impl Iterator for BatchRecords {
 ///   after a message format upgrade) reads uniformly.
 /// - A truncated last batch is normal (the broker cuts the response at the fetch's max bytes) and
 ///   ends the iteration cleanly; [`Batches::truncated_bytes`] then says how many bytes were left.
-///   A batch length that no batch can have (negative, or smaller than the smallest message) is an
-///   error.
+///   A batch length that no batch can have (negative, or smaller than the smallest batch of its
+///   format, when the blob reaches the magic byte) is an error, even in a truncated batch.
 /// - After an error the iteration ends.
 ///
 /// ```
@@ -246,7 +250,14 @@ impl Iterator for Batches {
             return None;
         };
         let size = i32::from_be_bytes([head[8], head[9], head[10], head[11]]);
-        if size < MIN_MESSAGE_SIZE_V0 as i32 {
+        // The magic, if the blob reaches it: it tells the smallest length the batch may have.
+        let magic = rest.get(MAGIC_OFFSET).map(|&m| m as i8);
+        let min_size = match magic {
+            Some(MAGIC_V2) => MIN_BATCH_LENGTH,
+            Some(MAGIC_V1) => MIN_MESSAGE_SIZE_V1 as i32,
+            _ => MIN_MESSAGE_SIZE_V0 as i32,
+        };
+        if size < min_size {
             let e = DecodeError::new(
                 DecodeErrorKind::InvalidLength {
                     length: i64::from(size),
@@ -262,7 +273,7 @@ impl Iterator for Batches {
             self.done = true;
             return None;
         }
-        let magic = rest.get(MAGIC_OFFSET).map_or(-1, |&m| m as i8);
+        let magic = magic.unwrap_or(-1);
         let entry = self.buf.slice(self.pos..self.pos + total);
         let batch = match magic {
             MAGIC_V2 => RecordBatch::decode_with(entry, &self.options).map(Batch::V2),
@@ -590,12 +601,22 @@ mod tests {
             );
             assert!(it.next().is_none());
         }
-        // Big enough for a legacy message, too small for a v2 batch.
-        let mut blob = vec![0u8; 8];
-        blob.extend_from_slice(&20i32.to_be_bytes());
-        blob.extend_from_slice(&[0, 0, 0, 0, 2]);
-        blob.extend_from_slice(&[0; 15]);
-        assert!(Batches::new(Bytes::from(blob)).next().unwrap().is_err());
+        // Big enough for a magic 0 message, too small for a v2 batch or a magic 1 message: an
+        // error even when the blob is cut before the end of the declared length.
+        for (magic, size) in [(2u8, 48i32), (1, 21)] {
+            let mut blob = vec![0u8; 8];
+            blob.extend_from_slice(&size.to_be_bytes());
+            blob.extend_from_slice(&[0, 0, 0, 0, magic]);
+            for len in [blob.len(), blob.len() + size as usize - 5] {
+                let mut b = blob.clone();
+                b.resize(len, 0);
+                let err = Batches::new(Bytes::from(b)).next().unwrap().unwrap_err();
+                assert!(
+                    matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }),
+                    "{err}"
+                );
+            }
+        }
         // Unknown magic.
         let mut blob = vec![0u8; 8];
         blob.extend_from_slice(&49i32.to_be_bytes());
