@@ -36,8 +36,7 @@ fn values(count: usize, size: usize) -> Vec<Vec<u8>> {
 }
 
 fn build(values: &[Vec<u8>], codec: Compression) -> Bytes {
-    let mut b = RecordBatchBuilder::with_capacity(0, values.iter().map(|v| v.len() + 16).sum())
-        .with_compression(codec);
+    let mut b = RecordBatchBuilder::with_capacity(0, values.iter().map(|v| v.len() + 16).sum()).with_compression(codec);
     for (i, v) in values.iter().enumerate() {
         b.append(1_700_000_000_000 + i as i64, None, Some(v), &[]).unwrap();
     }

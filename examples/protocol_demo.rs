@@ -27,7 +27,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             10.31 + f64::from(i) / 100.0,
         );
         let headers = [Header::new("来源", Some(bytes::Bytes::from_static("上海证券交易所".as_bytes())))];
-        batch.append(1_700_000_000_000 + i64::from(i) * 1000, Some(key.as_bytes()), Some(value.as_bytes()), &headers)?;
+        batch.append(
+            1_700_000_000_000 + i64::from(i) * 1000,
+            Some(key.as_bytes()),
+            Some(value.as_bytes()),
+            &headers,
+        )?;
     }
     let uncompressed = batch.size();
     let records = batch.finish()?;
@@ -66,7 +71,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let blob = partition.records.clone().unwrap_or_default();
             for batch in Batches::new(blob) {
                 let batch = batch?;
-                println!("{}[{}]: batch of {:?}, {}", topic.name, partition.index, batch.compression(), batch.size_in_bytes());
+                println!(
+                    "{}[{}]: batch of {:?}, {}",
+                    topic.name,
+                    partition.index,
+                    batch.compression(),
+                    batch.size_in_bytes()
+                );
                 for record in batch.records()? {
                     let r = record?;
                     println!(

@@ -100,7 +100,9 @@ fn produce_requests_of_librdkafka_and_kafka_python_decode_to_what_they_sent() {
         }
         let frames = &captures.iter().find(|(n, _)| n == name).unwrap().1;
         let mut got: Vec<(String, i32, Record)> = Vec::new();
-        for fr in frames.iter().filter(|fr| fr.direction == Direction::Request && fr.api_key == ApiKey::Produce.as_i16()) {
+        for fr in
+            frames.iter().filter(|fr| fr.direction == Direction::Request && fr.api_key == ApiKey::Produce.as_i16())
+        {
             let Ok((_, RequestBody::Produce(p))) = read_request(fr.bytes.clone()) else { panic!("{name}: produce") };
             for t in &p.topic_data {
                 for part in &t.partition_data {
@@ -118,9 +120,14 @@ fn produce_requests_of_librdkafka_and_kafka_python_decode_to_what_they_sent() {
             let pos = got
                 .iter()
                 .position(|(t, p, r)| t == topic && *p == partition && actual(r) == expected(w))
-                .unwrap_or_else(|| panic!("{name}: {topic}[{partition}] record {:?} not found in the produce requests", expected(w)));
+                .unwrap_or_else(|| {
+                    panic!("{name}: {topic}[{partition}] record {:?} not found in the produce requests", expected(w))
+                });
             // Records of one partition keep their order: nothing of it may come before this one.
-            assert!(got[..pos].iter().all(|(t, p, _)| t != topic || *p != partition), "{name}: order in {topic}[{partition}]");
+            assert!(
+                got[..pos].iter().all(|(t, p, _)| t != topic || *p != partition),
+                "{name}: order in {topic}[{partition}]"
+            );
             got.remove(pos);
         }
         assert!(got.is_empty(), "{name}: {} records more than the manifest", got.len());
@@ -139,7 +146,8 @@ fn fetch_responses_hold_what_the_consumers_reported_and_the_transaction_markers(
         let frames = &captures.iter().find(|(n, _)| n == name).unwrap().1;
         let mut records = Vec::new();
         let mut controls = Vec::new();
-        for fr in frames.iter().filter(|fr| fr.direction == Direction::Response && fr.api_key == ApiKey::Fetch.as_i16()) {
+        for fr in frames.iter().filter(|fr| fr.direction == Direction::Response && fr.api_key == ApiKey::Fetch.as_i16())
+        {
             let (_, body) = read_response_body(ApiKey::Fetch, fr.api_version, fr.bytes.clone())
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             let ResponseBody::Fetch(fetch) = body else { unreachable!() };
@@ -165,7 +173,10 @@ fn fetch_responses_hold_what_the_consumers_reported_and_the_transaction_markers(
         }
         if name == "librdkafka-read-transactional.cap" {
             let kinds: Vec<_> = controls.iter().map(|c| c.kind).collect();
-            assert!(kinds.contains(&ControlRecordType::Commit) && kinds.contains(&ControlRecordType::Abort), "{kinds:?}");
+            assert!(
+                kinds.contains(&ControlRecordType::Commit) && kinds.contains(&ControlRecordType::Abort),
+                "{kinds:?}"
+            );
             assert_eq!(records.len(), 10, "8 committed and 2 aborted records, read uncommitted");
         }
     }

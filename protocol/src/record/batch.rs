@@ -105,28 +105,18 @@ impl RecordBatch {
             .map_err(|e| e.context(format!("record batch at offset {base_offset}")))
     }
 
-    fn decode_after_offset(
-        r: &mut Reader,
-        base_offset: i64,
-        options: &DecodeOptions,
-    ) -> DecodeResult<Self> {
+    fn decode_after_offset(r: &mut Reader, base_offset: i64, options: &DecodeOptions) -> DecodeResult<Self> {
         let length_at = r.offset();
         let batch_length = r.i32()?;
         if batch_length < MIN_BATCH_LENGTH {
             return Err(DecodeError::new(
-                DecodeErrorKind::InvalidLength {
-                    length: i64::from(batch_length),
-                    remaining: r.remaining(),
-                },
+                DecodeErrorKind::InvalidLength { length: i64::from(batch_length), remaining: r.remaining() },
                 length_at,
             ));
         }
         let declared = batch_length as usize;
         if declared > r.remaining() {
-            return Err(r.error(DecodeErrorKind::Truncated {
-                needed: declared,
-                remaining: r.remaining(),
-            }));
+            return Err(r.error(DecodeErrorKind::Truncated { needed: declared, remaining: r.remaining() }));
         }
         if declared < r.remaining() {
             return Err(DecodeError::new(
@@ -137,22 +127,13 @@ impl RecordBatch {
         let partition_leader_epoch = r.i32()?;
         let magic = r.i8()?;
         if magic != MAGIC_V2 {
-            return Err(DecodeError::new(
-                DecodeErrorKind::UnknownMagic(magic),
-                MAGIC_OFFSET,
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::UnknownMagic(magic), MAGIC_OFFSET));
         }
         let crc = r.u32()?;
         if options.verify_crc {
             let computed = crc32c::crc32c(r.peek_rest());
             if computed != crc {
-                return Err(DecodeError::new(
-                    DecodeErrorKind::CrcMismatch {
-                        stored: crc,
-                        computed,
-                    },
-                    CRC_OFFSET,
-                ));
+                return Err(DecodeError::new(DecodeErrorKind::CrcMismatch { stored: crc, computed }, CRC_OFFSET));
             }
         }
         let attributes = r.i16()?;
@@ -173,17 +154,10 @@ impl RecordBatch {
         let records = r.rest();
         let uncompressed = attributes & 0x07 == 0;
         // Compressed records are checked against their count once decompressed.
-        let max_count = if uncompressed {
-            records.len() / MIN_RECORD_SIZE
-        } else {
-            usize::MAX
-        };
+        let max_count = if uncompressed { records.len() / MIN_RECORD_SIZE } else { usize::MAX };
         if record_count < 0 || record_count as usize > max_count {
             return Err(DecodeError::new(
-                DecodeErrorKind::InvalidLength {
-                    length: i64::from(record_count),
-                    remaining: records.len(),
-                },
+                DecodeErrorKind::InvalidLength { length: i64::from(record_count), remaining: records.len() },
                 count_at,
             ));
         }
@@ -233,8 +207,7 @@ impl RecordBatch {
     /// The offset of the last record (records may have been removed by compaction, so it can be
     /// more than `base_offset + record_count - 1`).
     pub fn last_offset(&self) -> i64 {
-        self.base_offset
-            .wrapping_add(i64::from(self.last_offset_delta))
+        self.base_offset.wrapping_add(i64::from(self.last_offset_delta))
     }
 
     /// The offset after the batch: where the next fetch starts.
@@ -252,12 +225,8 @@ impl RecordBatch {
     pub fn decompressed_records(&self) -> DecodeResult<Bytes> {
         match self.compression() {
             Compression::None => Ok(self.records.clone()),
-            codec => decompress(codec, &self.records, self.max_decompressed_size).map_err(|e| {
-                e.context(format!(
-                    "{codec} records of the batch at offset {}",
-                    self.base_offset
-                ))
-            }),
+            codec => decompress(codec, &self.records, self.max_decompressed_size)
+                .map_err(|e| e.context(format!("{codec} records of the batch at offset {}", self.base_offset))),
         }
     }
 
@@ -270,16 +239,10 @@ impl RecordBatch {
         let count = self.record_count.max(0) as usize;
         if count > data.len() / MIN_RECORD_SIZE {
             return Err(DecodeError::new(
-                DecodeErrorKind::InvalidLength {
-                    length: i64::from(self.record_count),
-                    remaining: data.len(),
-                },
+                DecodeErrorKind::InvalidLength { length: i64::from(self.record_count), remaining: data.len() },
                 0,
             )
-            .context(format!(
-                "record count of the batch at offset {}",
-                self.base_offset
-            )));
+            .context(format!("record count of the batch at offset {}", self.base_offset)));
         }
         Ok(RecordIter {
             data,
@@ -289,8 +252,7 @@ impl RecordBatch {
             base: RecordBase {
                 base_offset: self.base_offset,
                 base_timestamp: self.base_timestamp,
-                log_append_time: (self.timestamp_type() == TimestampType::LogAppendTime)
-                    .then_some(self.max_timestamp),
+                log_append_time: (self.timestamp_type() == TimestampType::LogAppendTime).then_some(self.max_timestamp),
             },
             done: false,
         })
@@ -358,12 +320,11 @@ impl BatchHeader {
         if batch.len() < RECORD_BATCH_OVERHEAD {
             return Err(too_short());
         }
-        let batch_length =
-            i32::try_from(batch.len() - LOG_OVERHEAD).map_err(|_| EncodeError::TooLong {
-                what: "record batch",
-                length: batch.len(),
-                max: i32::MAX as usize,
-            })?;
+        let batch_length = i32::try_from(batch.len() - LOG_OVERHEAD).map_err(|_| EncodeError::TooLong {
+            what: "record batch",
+            length: batch.len(),
+            max: i32::MAX as usize,
+        })?;
         {
             let mut w = &mut batch[..RECORD_BATCH_OVERHEAD];
             w.put_i64(self.base_offset);
@@ -464,10 +425,7 @@ impl RecordIter {
     #[cold]
     fn fail(&mut self, e: DecodeError) -> Option<DecodeResult<Record>> {
         self.done = true;
-        Some(Err(e.context(format!(
-            "record {} of the batch at offset {}",
-            self.index, self.base.base_offset
-        ))))
+        Some(Err(e.context(format!("record {} of the batch at offset {}", self.index, self.base.base_offset))))
     }
 }
 
@@ -482,10 +440,7 @@ impl Iterator for RecordIter {
             }
             self.done = true;
             if self.pos != self.data.len() {
-                let e = DecodeError::new(
-                    DecodeErrorKind::TrailingBytes(self.data.len() - self.pos),
-                    self.pos,
-                );
+                let e = DecodeError::new(DecodeErrorKind::TrailingBytes(self.data.len() - self.pos), self.pos);
                 return self.fail(e);
             }
             return None;
@@ -578,10 +533,7 @@ mod tests {
         assert_eq!(batch.next_offset(), 44);
         assert_eq!(batch.base_timestamp, BASE_TS);
         assert_eq!(batch.max_timestamp, BASE_TS + 5);
-        assert_eq!(
-            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
-            (-1, -1, -1)
-        );
+        assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (-1, -1, -1));
         assert_eq!(batch.record_count, 2);
         assert_eq!(batch.size_in_bytes(), GOLDEN.len());
         assert_eq!(batch.to_records().unwrap(), golden_records());
@@ -590,13 +542,7 @@ mod tests {
         // The builder writes the same bytes.
         let mut b = RecordBatchBuilder::new(42).with_partition_leader_epoch(3);
         for r in golden_records() {
-            b.append(
-                r.timestamp,
-                r.key.as_deref(),
-                r.value.as_deref(),
-                &r.headers,
-            )
-            .unwrap();
+            b.append(r.timestamp, r.key.as_deref(), r.value.as_deref(), &r.headers).unwrap();
         }
         assert_eq!(&b.finish().unwrap()[..], GOLDEN);
     }
@@ -635,10 +581,7 @@ mod tests {
         let outside_input = !input.as_ptr_range().contains(&(first as *const u8));
         assert!(outside_input);
         for r in &records {
-            for p in [
-                r.key.as_ref().unwrap().as_ptr(),
-                r.value.as_ref().unwrap().as_ptr(),
-            ] {
+            for p in [r.key.as_ref().unwrap().as_ptr(), r.value.as_ref().unwrap().as_ptr()] {
                 let p = p as usize;
                 assert!(p >= first && p < first + section);
             }
@@ -651,33 +594,17 @@ mod tests {
             let mut bad = GOLDEN.to_vec();
             bad[at] ^= 0x10;
             let err = RecordBatch::decode(Bytes::from(bad)).unwrap_err();
-            assert!(
-                matches!(
-                    err.kind(),
-                    DecodeErrorKind::CrcMismatch {
-                        stored: 0x4585_0d2b,
-                        ..
-                    }
-                ),
-                "byte {at}: {err}"
-            );
+            assert!(matches!(err.kind(), DecodeErrorKind::CrcMismatch { stored: 0x4585_0d2b, .. }), "byte {at}: {err}");
             assert_eq!(err.offset(), CRC_OFFSET);
-            assert!(
-                err.to_string().contains("record batch at offset 42"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("record batch at offset 42"), "{err}");
             let err = err.context("partition 3 of quotes");
-            assert!(err
-                .to_string()
-                .contains("partition 3 of quotes > record batch at offset 42"));
+            assert!(err.to_string().contains("partition 3 of quotes > record batch at offset 42"));
         }
         // A flipped CRC byte too.
         let mut bad = GOLDEN.to_vec();
         bad[CRC_OFFSET] ^= 1;
         assert!(matches!(
-            RecordBatch::decode(Bytes::from(bad.clone()))
-                .unwrap_err()
-                .kind(),
+            RecordBatch::decode(Bytes::from(bad.clone())).unwrap_err().kind(),
             DecodeErrorKind::CrcMismatch { .. }
         ));
         // Unchecked, the batch decodes (and its records are fine).
@@ -697,10 +624,7 @@ mod tests {
         assert_eq!(batch.to_records().unwrap()[1].offset, 1_001);
         set_producer_state(&mut b, 77, 3, 100).unwrap();
         let batch = RecordBatch::decode(Bytes::from(b)).unwrap();
-        assert_eq!(
-            (batch.producer_id, batch.producer_epoch, batch.base_sequence),
-            (77, 3, 100)
-        );
+        assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (77, 3, 100));
         let mut short = [0u8; 60];
         assert!(set_base_offset(&mut short, 1).is_err());
         assert!(set_partition_leader_epoch(&mut short, 1).is_err());
@@ -722,35 +646,20 @@ mod tests {
         let kind = |r: DecodeResult<Vec<Record>>| r.unwrap_err().kind().clone();
         // batchLength: too small, negative, past the end, short of the end.
         for len in [48i32, -1, i32::MIN, 72, 0x7fff_ffff] {
-            assert!(
-                mutated(|b| b[8..12].copy_from_slice(&len.to_be_bytes())).is_err(),
-                "{len}"
-            );
+            assert!(mutated(|b| b[8..12].copy_from_slice(&len.to_be_bytes())).is_err(), "{len}");
         }
         assert!(matches!(
             kind(mutated(|b| b[8..12].copy_from_slice(&70i32.to_be_bytes()))),
             DecodeErrorKind::TrailingBytes(1)
         ));
-        assert!(matches!(
-            kind(mutated(|b| b[16] = 1)),
-            DecodeErrorKind::UnknownMagic(1)
-        ));
-        assert!(matches!(
-            kind(mutated(|b| b[22] = 5)),
-            DecodeErrorKind::UnknownCompression(5)
-        ));
+        assert!(matches!(kind(mutated(|b| b[16] = 1)), DecodeErrorKind::UnknownMagic(1)));
+        assert!(matches!(kind(mutated(|b| b[22] = 5)), DecodeErrorKind::UnknownCompression(5)));
         // Record count: negative, more than the bytes can hold, one more or one fewer than there.
         for count in [-1i32, i32::MAX, 100, 3] {
-            assert!(
-                mutated(|b| b[57..61].copy_from_slice(&count.to_be_bytes())).is_err(),
-                "{count}"
-            );
+            assert!(mutated(|b| b[57..61].copy_from_slice(&count.to_be_bytes())).is_err(), "{count}");
         }
         let err = mutated(|b| b[57..61].copy_from_slice(&1i32.to_be_bytes())).unwrap_err();
-        assert!(
-            matches!(err.kind(), DecodeErrorKind::TrailingBytes(14)),
-            "{err}"
-        );
+        assert!(matches!(err.kind(), DecodeErrorKind::TrailingBytes(14)), "{err}");
         // A record whose length runs past the section; one that ends early.
         assert!(mutated(|b| b[61] = 0x10).is_err());
         assert!(mutated(|b| b[61] = 0x0c).is_err());
@@ -760,30 +669,18 @@ mod tests {
             b[8..12].copy_from_slice(&72i32.to_be_bytes());
         })
         .unwrap_err();
-        assert!(
-            matches!(err.kind(), DecodeErrorKind::TrailingBytes(1)),
-            "{err}"
-        );
+        assert!(matches!(err.kind(), DecodeErrorKind::TrailingBytes(1)), "{err}");
         assert!(err.to_string().contains("batch at offset 42"), "{err}");
         // Header keys must be UTF-8.
-        assert!(matches!(
-            kind(mutated(|b| b[GOLDEN.len() - 3] = 0xff)),
-            DecodeErrorKind::InvalidUtf8
-        ));
+        assert!(matches!(kind(mutated(|b| b[GOLDEN.len() - 3] = 0xff)), DecodeErrorKind::InvalidUtf8));
         // Compressed with garbage.
-        assert!(matches!(
-            kind(mutated(|b| b[22] = 1)),
-            DecodeErrorKind::Decompression { codec: "gzip", .. }
-        ));
+        assert!(matches!(kind(mutated(|b| b[22] = 1)), DecodeErrorKind::Decompression { codec: "gzip", .. }));
     }
 
     #[test]
     fn every_truncation_is_an_error() {
         for n in 0..GOLDEN.len() {
-            assert!(
-                RecordBatch::decode(Bytes::copy_from_slice(&GOLDEN[..n])).is_err(),
-                "prefix {n}"
-            );
+            assert!(RecordBatch::decode(Bytes::copy_from_slice(&GOLDEN[..n])).is_err(), "prefix {n}");
         }
     }
 
@@ -793,11 +690,7 @@ mod tests {
         b.append(10, None, None, &[]).unwrap();
         b.append(30, None, None, &[]).unwrap();
         let batch = RecordBatch::decode(b.finish().unwrap()).unwrap();
-        let ts: Vec<i64> = batch
-            .records()
-            .unwrap()
-            .map(|r| r.unwrap().timestamp)
-            .collect();
+        let ts: Vec<i64> = batch.records().unwrap().map(|r| r.unwrap().timestamp).collect();
         assert_eq!(ts, [30, 30]);
         let with_horizon = mutated(|b| b[22] |= DELETE_HORIZON_BIT as u8);
         assert_eq!(with_horizon.unwrap(), golden_records());
@@ -817,11 +710,7 @@ mod tests {
         let mut it = batch.records().unwrap();
         assert_eq!(it.remaining(), 2);
         let err = it.next().unwrap().unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("record 0 of the batch at offset 42"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("record 0 of the batch at offset 42"), "{err}");
         assert!(it.next().is_none());
         assert_eq!(it.remaining(), 0);
     }

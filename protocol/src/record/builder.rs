@@ -138,12 +138,7 @@ impl RecordBatchBuilder {
 
     /// Sets the idempotent producer's id, epoch and the sequence number of the first record
     /// (all -1 unless set). A producer typically calls this when it drains the batch.
-    pub fn set_producer_state(
-        &mut self,
-        producer_id: i64,
-        producer_epoch: i16,
-        base_sequence: i32,
-    ) {
+    pub fn set_producer_state(&mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) {
         self.producer_id = producer_id;
         self.producer_epoch = producer_epoch;
         self.base_sequence = base_sequence;
@@ -191,13 +186,11 @@ impl RecordBatchBuilder {
 
     /// The offset delta the next [`append`](Self::append) uses.
     fn next_offset_delta(&self) -> EncodeResult<i32> {
-        self.last_offset_delta
-            .checked_add(1)
-            .ok_or(EncodeError::TooLong {
-                what: "record batch (records)",
-                length: self.count as usize + 1,
-                max: i32::MAX as usize,
-            })
+        self.last_offset_delta.checked_add(1).ok_or(EncodeError::TooLong {
+            what: "record batch (records)",
+            length: self.count as usize + 1,
+            max: i32::MAX as usize,
+        })
     }
 
     fn timestamp_delta(&self, timestamp: i64) -> i64 {
@@ -216,13 +209,7 @@ impl RecordBatchBuilder {
         value: Option<&[u8]>,
         headers: &[Header],
     ) -> EncodeResult<usize> {
-        let body = body_size(
-            self.next_offset_delta()?,
-            self.timestamp_delta(timestamp),
-            key,
-            value,
-            headers,
-        )?;
+        let body = body_size(self.next_offset_delta()?, self.timestamp_delta(timestamp), key, value, headers)?;
         Ok(record_size(body))
     }
 
@@ -237,8 +224,7 @@ impl RecordBatchBuilder {
         headers: &[Header],
     ) -> EncodeResult<i32> {
         let delta = self.next_offset_delta()?;
-        self.append_at(delta, timestamp, key, value, headers, None)
-            .map(|appended| appended.unwrap_or(delta))
+        self.append_at(delta, timestamp, key, value, headers, None).map(|appended| appended.unwrap_or(delta))
     }
 
     /// Appends the record unless the batch is not empty and the record would take it past
@@ -270,21 +256,13 @@ impl RecordBatchBuilder {
                     format!(
                         "record offset {} does not follow offset {} of the batch at base offset {}",
                         record.offset,
-                        self.base_offset
-                            .wrapping_add(i64::from(self.last_offset_delta)),
+                        self.base_offset.wrapping_add(i64::from(self.last_offset_delta)),
                         self.base_offset
                     )
                     .into(),
                 )
             })?;
-        self.append_at(
-            delta,
-            record.timestamp,
-            record.key.as_deref(),
-            record.value.as_deref(),
-            &record.headers,
-            None,
-        )?;
+        self.append_at(delta, record.timestamp, record.key.as_deref(), record.value.as_deref(), &record.headers, None)?;
         Ok(())
     }
 
@@ -312,15 +290,7 @@ impl RecordBatchBuilder {
                 return Ok(None);
             }
         }
-        write_record(
-            &mut self.buf,
-            body,
-            offset_delta,
-            ts_delta,
-            key,
-            value,
-            headers,
-        );
+        write_record(&mut self.buf, body, offset_delta, ts_delta, key, value, headers);
         if self.count == 0 {
             self.base_timestamp = timestamp;
             self.max_timestamp = timestamp;
@@ -348,9 +318,7 @@ impl RecordBatchBuilder {
     /// CRC. Fails for an empty batch (Kafka has no use for one) or if compression fails.
     pub fn finish(self) -> EncodeResult<Bytes> {
         if self.count == 0 {
-            return Err(EncodeError::Invalid(
-                "a record batch needs at least one record".into(),
-            ));
+            return Err(EncodeError::Invalid("a record batch needs at least one record".into()));
         }
         let header = BatchHeader {
             base_offset: self.base_offset,
@@ -402,11 +370,7 @@ mod tests {
         assert_eq!(batch.last_offset_delta, 2);
         assert_eq!(batch.base_timestamp, 500);
         assert_eq!(batch.max_timestamp, 900);
-        let ts: Vec<i64> = batch
-            .records()
-            .unwrap()
-            .map(|r| r.unwrap().timestamp)
-            .collect();
+        let ts: Vec<i64> = batch.records().unwrap().map(|r| r.unwrap().timestamp).collect();
         assert_eq!(ts, [500, 400, 900]);
     }
 
@@ -417,15 +381,9 @@ mod tests {
         // The first record always goes in.
         assert_eq!(b.try_append(10, 0, None, Some(&v), &[]).unwrap(), Some(0));
         let before = b.size();
-        assert_eq!(
-            b.try_append(before + 50, 0, None, Some(&v), &[]).unwrap(),
-            None
-        );
+        assert_eq!(b.try_append(before + 50, 0, None, Some(&v), &[]).unwrap(), None);
         assert_eq!(b.size(), before);
-        assert_eq!(
-            b.try_append(before + 200, 0, None, Some(&v), &[]).unwrap(),
-            Some(1)
-        );
+        assert_eq!(b.try_append(before + 200, 0, None, Some(&v), &[]).unwrap(), Some(1));
     }
 
     #[test]
@@ -436,11 +394,7 @@ mod tests {
     #[test]
     fn append_record_keeps_offsets_and_refuses_going_back() {
         let mut b = RecordBatchBuilder::new(100);
-        let r = |offset| Record {
-            offset,
-            timestamp: 5,
-            ..Record::default()
-        };
+        let r = |offset| Record { offset, timestamp: 5, ..Record::default() };
         b.append_record(&r(100)).unwrap();
         b.append_record(&r(105)).unwrap();
         assert!(b.append_record(&r(105)).is_err());
@@ -448,11 +402,7 @@ mod tests {
         assert!(b.append_record(&r(100 + i64::from(i32::MAX) + 1)).is_err());
         let batch = RecordBatch::decode(b.finish().unwrap()).unwrap();
         assert_eq!(batch.last_offset(), 105);
-        let offsets: Vec<i64> = batch
-            .records()
-            .unwrap()
-            .map(|r| r.unwrap().offset)
-            .collect();
+        let offsets: Vec<i64> = batch.records().unwrap().map(|r| r.unwrap().offset).collect();
         assert_eq!(offsets, [100, 105]);
     }
 

@@ -65,18 +65,12 @@ const CURRENT_VERSION: i16 = 0;
 impl ControlRecord {
     /// A commit marker.
     pub fn commit(coordinator_epoch: i32) -> Self {
-        Self {
-            kind: ControlRecordType::Commit,
-            coordinator_epoch,
-        }
+        Self { kind: ControlRecordType::Commit, coordinator_epoch }
     }
 
     /// An abort marker.
     pub fn abort(coordinator_epoch: i32) -> Self {
-        Self {
-            kind: ControlRecordType::Abort,
-            coordinator_epoch,
-        }
+        Self { kind: ControlRecordType::Abort, coordinator_epoch }
     }
 
     /// The record's key: version 0 and the type.
@@ -104,23 +98,17 @@ impl ControlRecord {
     /// coordinator epoch (later versions may append fields, which are ignored).
     pub fn decode(record: &Record) -> DecodeResult<Self> {
         let context = || format!("control record at offset {}", record.offset);
-        let key = record.key.as_deref().ok_or_else(|| {
-            DecodeError::new(DecodeErrorKind::UnexpectedNull, 0).context(context())
-        })?;
+        let key = record
+            .key
+            .as_deref()
+            .ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, 0).context(context()))?;
         let (version, kind) = match key {
-            [v0, v1, t0, t1, ..] => (
-                i16::from_be_bytes([*v0, *v1]),
-                ControlRecordType::from_id(i16::from_be_bytes([*t0, *t1])),
-            ),
+            [v0, v1, t0, t1, ..] => {
+                (i16::from_be_bytes([*v0, *v1]), ControlRecordType::from_id(i16::from_be_bytes([*t0, *t1])))
+            }
             _ => {
-                return Err(DecodeError::new(
-                    DecodeErrorKind::Truncated {
-                        needed: 4,
-                        remaining: key.len(),
-                    },
-                    0,
-                )
-                .context(format!("{} key", context())))
+                return Err(DecodeError::new(DecodeErrorKind::Truncated { needed: 4, remaining: key.len() }, 0)
+                    .context(format!("{} key", context())))
             }
         };
         if version < 0 {
@@ -131,36 +119,22 @@ impl ControlRecord {
             .context(context()));
         }
         if !kind.is_transaction_marker() {
-            return Ok(Self {
-                kind,
-                coordinator_epoch: -1,
-            });
+            return Ok(Self { kind, coordinator_epoch: -1 });
         }
         let value = record.value.as_deref().unwrap_or_default();
         match value {
-            [v0, v1, e0, e1, e2, e3, ..] if i16::from_be_bytes([*v0, *v1]) >= 0 => Ok(Self {
-                kind,
-                coordinator_epoch: i32::from_be_bytes([*e0, *e1, *e2, *e3]),
-            }),
+            [v0, v1, e0, e1, e2, e3, ..] if i16::from_be_bytes([*v0, *v1]) >= 0 => {
+                Ok(Self { kind, coordinator_epoch: i32::from_be_bytes([*e0, *e1, *e2, *e3]) })
+            }
             [v0, v1, _, _, _, _, ..] => Err(DecodeError::new(
                 DecodeErrorKind::Invalid(
-                    format!(
-                        "transaction marker value version {}",
-                        i16::from_be_bytes([*v0, *v1])
-                    )
-                    .into(),
+                    format!("transaction marker value version {}", i16::from_be_bytes([*v0, *v1])).into(),
                 ),
                 0,
             )
             .context(context())),
-            _ => Err(DecodeError::new(
-                DecodeErrorKind::Truncated {
-                    needed: 6,
-                    remaining: value.len(),
-                },
-                0,
-            )
-            .context(format!("{} value", context()))),
+            _ => Err(DecodeError::new(DecodeErrorKind::Truncated { needed: 6, remaining: value.len() }, 0)
+                .context(format!("{} value", context()))),
         }
     }
 
@@ -180,12 +154,7 @@ impl ControlRecord {
             .with_transactional(true)
             .with_partition_leader_epoch(partition_leader_epoch);
         b.set_producer_state(producer_id, producer_epoch, -1);
-        b.append(
-            timestamp,
-            Some(&self.key_bytes()),
-            Some(&self.value_bytes()),
-            &[],
-        )?;
+        b.append(timestamp, Some(&self.key_bytes()), Some(&self.value_bytes()), &[])?;
         b.finish()
     }
 }
@@ -232,16 +201,12 @@ mod tests {
         assert_eq!(leader_change.kind, ControlRecordType::Other(2));
         assert_eq!(leader_change.coordinator_epoch, -1);
         // A newer key version with extra bytes reads the same.
-        let newer =
-            ControlRecord::decode(&rec(Some(&[0, 1, 0, 1, 9]), Some(&[0, 1, 0, 0, 0, 7, 8])));
+        let newer = ControlRecord::decode(&rec(Some(&[0, 1, 0, 1, 9]), Some(&[0, 1, 0, 0, 0, 7, 8])));
         assert_eq!(newer.unwrap(), ControlRecord::commit(7));
         for (k, v) in [
             (None, Some(&[0u8, 0, 0, 0, 0, 0][..])),
             (Some(&[0u8, 0, 0][..]), None),
-            (
-                Some(&[0xff, 0xff, 0, 1][..]),
-                Some(&[0u8, 0, 0, 0, 0, 0][..]),
-            ),
+            (Some(&[0xff, 0xff, 0, 1][..]), Some(&[0u8, 0, 0, 0, 0, 0][..])),
             (Some(&[0, 0, 0, 1][..]), None),
             (Some(&[0, 0, 0, 1][..]), Some(&[0, 0, 0, 0, 0][..])),
             (Some(&[0, 0, 0, 0][..]), Some(&[0xff, 0xff, 0, 0, 0, 0][..])),

@@ -24,10 +24,7 @@ fn expected(base: i64, magic: i8) -> Vec<Record> {
             timestamp: ts(TS + 7),
             key: Some(Bytes::from_static(b"key-1")),
             value: Some(Bytes::from("second value ".repeat(20))),
-            headers: headers(vec![
-                Header::new("h1", Some(Bytes::from_static(b"v1"))),
-                Header::new("股票", None),
-            ]),
+            headers: headers(vec![Header::new("h1", Some(Bytes::from_static(b"v1"))), Header::new("股票", None)]),
         },
         Record {
             offset: base + 2,
@@ -41,10 +38,7 @@ fn expected(base: i64, magic: i8) -> Vec<Record> {
 
 macro_rules! fixture {
     ($name:literal) => {
-        (
-            $name,
-            Bytes::from_static(include_bytes!(concat!("testdata/", $name, ".bin"))),
-        )
+        ($name, Bytes::from_static(include_bytes!(concat!("testdata/", $name, ".bin"))))
     };
 }
 
@@ -58,13 +52,10 @@ fn v2_batches_of_every_codec() {
         (Compression::Zstd, fixture!("kafka_python_v2_zstd")),
     ];
     for (codec, (name, blob)) in fixtures {
-        let batches: Vec<Batch> = Batches::new(blob.clone())
-            .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let batches: Vec<Batch> =
+            Batches::new(blob.clone()).collect::<Result<_, _>>().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(batches.len(), 1, "{name}");
-        let Batch::V2(batch) = &batches[0] else {
-            panic!("{name}: not v2")
-        };
+        let Batch::V2(batch) = &batches[0] else { panic!("{name}: not v2") };
         assert_eq!(batch.compression(), codec, "{name}");
         assert_eq!(batch.base_offset, 1000);
         assert_eq!(batch.last_offset(), 1002);
@@ -72,10 +63,7 @@ fn v2_batches_of_every_codec() {
         assert_eq!(batch.timestamp_type(), TimestampType::CreateTime);
         if codec == Compression::Zstd {
             assert!(batch.is_transactional());
-            assert_eq!(
-                (batch.producer_id, batch.producer_epoch, batch.base_sequence),
-                (4242, 3, 17)
-            );
+            assert_eq!((batch.producer_id, batch.producer_epoch, batch.base_sequence), (4242, 3, 17));
         }
         let records = batch.to_records().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(records, expected(1000, 2), "{name}");
@@ -126,26 +114,17 @@ fn write_samples_for_other_clients() {
     for codec in Compression::ALL {
         let mut b = RecordBatchBuilder::new(1000).with_compression(codec);
         for r in expected(1000, 2) {
-            b.append(
-                r.timestamp,
-                r.key.as_deref(),
-                r.value.as_deref(),
-                &r.headers,
-            )
-            .unwrap();
+            b.append(r.timestamp, r.key.as_deref(), r.value.as_deref(), &r.headers).unwrap();
         }
         write(format!("kafkit_v2_{codec}"), &b.finish().unwrap());
     }
-    let marker = ControlRecord::commit(5)
-        .to_batch(1003, 4242, 3, TS, 0)
-        .unwrap();
+    let marker = ControlRecord::commit(5).to_batch(1003, 4242, 3, TS, 0).unwrap();
     write("kafkit_v2_control".into(), &marker);
     for magic in [0, 1] {
         for codec in &Compression::ALL[..4] {
             let mut b = LegacyMessageSetBuilder::new(magic, *codec).unwrap();
             for r in expected(500, magic) {
-                b.append(r.offset, r.timestamp, r.key.as_deref(), r.value.as_deref())
-                    .unwrap();
+                b.append(r.offset, r.timestamp, r.key.as_deref(), r.value.as_deref()).unwrap();
             }
             write(format!("kafkit_v{magic}_{codec}"), &b.finish().unwrap());
         }

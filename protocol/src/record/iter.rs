@@ -3,12 +3,8 @@
 
 use bytes::Bytes;
 
-use super::batch::{
-    RecordBatch, RecordIter, LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2, MIN_BATCH_LENGTH,
-};
-use super::legacy::{
-    LegacyBatch, LegacyRecords, MAGIC_V1, MIN_MESSAGE_SIZE_V0, MIN_MESSAGE_SIZE_V1,
-};
+use super::batch::{RecordBatch, RecordIter, LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2, MIN_BATCH_LENGTH};
+use super::legacy::{LegacyBatch, LegacyRecords, MAGIC_V1, MIN_MESSAGE_SIZE_V0, MIN_MESSAGE_SIZE_V1};
 use super::record::Record;
 use super::{Compression, DecodeOptions, TimestampType};
 use crate::error::{DecodeError, DecodeErrorKind, DecodeResult};
@@ -201,12 +197,7 @@ impl Batches {
 
     /// The batches of `blob`.
     pub fn with_options(blob: Bytes, options: DecodeOptions) -> Self {
-        Self {
-            buf: blob,
-            pos: 0,
-            options,
-            done: false,
-        }
+        Self { buf: blob, pos: 0, options, done: false }
     }
 
     /// Bytes of the blob consumed by the batches yielded so far.
@@ -223,11 +214,7 @@ impl Batches {
 
     /// The records of all batches in turn, control batches (transaction markers) left out.
     pub fn into_records(self) -> BlobRecords {
-        BlobRecords {
-            batches: self,
-            current: None,
-            failed: false,
-        }
+        BlobRecords { batches: self, current: None, failed: false }
     }
 
     #[cold]
@@ -259,10 +246,7 @@ impl Iterator for Batches {
         };
         if size < min_size {
             let e = DecodeError::new(
-                DecodeErrorKind::InvalidLength {
-                    length: i64::from(size),
-                    remaining: rest.len() - LOG_OVERHEAD,
-                },
+                DecodeErrorKind::InvalidLength { length: i64::from(size), remaining: rest.len() - LOG_OVERHEAD },
                 8,
             );
             return self.fail(e.context("batch length"));
@@ -279,13 +263,10 @@ impl Iterator for Batches {
             MAGIC_V2 => RecordBatch::decode_with(entry, &self.options).map(Batch::V2),
             0 | 1 => LegacyBatch::decode_with(entry, &self.options).map(Batch::Legacy),
             m => {
-                let offset = i64::from_be_bytes([
-                    head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
-                ]);
-                Err(
-                    DecodeError::new(DecodeErrorKind::UnknownMagic(m), MAGIC_OFFSET)
-                        .context(format!("record batch at offset {offset}")),
-                )
+                let offset =
+                    i64::from_be_bytes([head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7]]);
+                Err(DecodeError::new(DecodeErrorKind::UnknownMagic(m), MAGIC_OFFSET)
+                    .context(format!("record batch at offset {offset}")))
             }
         };
         match batch {
@@ -356,46 +337,25 @@ impl Iterator for BlobRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{
-        ControlRecord, Header, LegacyMessageSetBuilder, RecordBatchBuilder, MAGIC_V0, MAGIC_V1,
-    };
+    use crate::record::{ControlRecord, Header, LegacyMessageSetBuilder, RecordBatchBuilder, MAGIC_V0, MAGIC_V1};
     use bytes::BytesMut;
     use proptest::prelude::*;
 
-    type Input = (
-        i64,
-        Option<Vec<u8>>,
-        Option<Vec<u8>>,
-        Vec<(String, Option<Vec<u8>>)>,
-    );
+    type Input = (i64, Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Option<Vec<u8>>)>);
 
     fn input_strategy() -> impl Strategy<Value = Vec<Input>> {
         let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64));
         let header_key = prop_oneof!["[a-z_.-]{0,12}", "[é股票代码ü\\-]{0,6}", any::<String>(),];
         let header = (header_key, bytes());
-        let timestamp = prop_oneof![
-            any::<i64>(),
-            1_600_000_000_000i64..1_800_000_000_000,
-            Just(-1i64),
-        ];
-        proptest::collection::vec(
-            (
-                timestamp,
-                bytes(),
-                bytes(),
-                proptest::collection::vec(header, 0..4),
-            ),
-            1..25,
-        )
+        let timestamp = prop_oneof![any::<i64>(), 1_600_000_000_000i64..1_800_000_000_000, Just(-1i64),];
+        proptest::collection::vec((timestamp, bytes(), bytes(), proptest::collection::vec(header, 0..4)), 1..25)
     }
 
     fn build(base_offset: i64, codec: Compression, input: &[Input]) -> Bytes {
         let mut b = RecordBatchBuilder::new(base_offset).with_compression(codec);
         for (ts, k, v, hs) in input {
-            let headers: Vec<Header> = hs
-                .iter()
-                .map(|(k, v)| Header::new(k.clone(), v.clone().map(Bytes::from)))
-                .collect();
+            let headers: Vec<Header> =
+                hs.iter().map(|(k, v)| Header::new(k.clone(), v.clone().map(Bytes::from))).collect();
             b.append(*ts, k.as_deref(), v.as_deref(), &headers).unwrap();
         }
         b.finish().unwrap()
@@ -514,8 +474,7 @@ mod tests {
         blob.extend_from_slice(&v1.finish().unwrap());
         ends.push(blob.len());
         let mut b = RecordBatchBuilder::new(3);
-        b.append(13, Some(b"k3"), Some(b"v3"), &[Header::new("h", None)])
-            .unwrap();
+        b.append(13, Some(b"k3"), Some(b"v3"), &[Header::new("h", None)]).unwrap();
         blob.extend_from_slice(&b.finish().unwrap());
         ends.push(blob.len());
         let mut b = RecordBatchBuilder::new(4).with_compression(Compression::Zstd);
@@ -535,9 +494,7 @@ mod tests {
     #[test]
     fn mixed_formats_read_uniformly() {
         let (blob, _) = mixed_blob();
-        let batches: Vec<Batch> = Batches::new(blob.clone())
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let batches: Vec<Batch> = Batches::new(blob.clone()).collect::<Result<_, _>>().unwrap();
         let magics: Vec<i8> = batches.iter().map(Batch::magic).collect();
         assert_eq!(magics, [0, 1, 2, 2, 2, 2]);
         let next: Vec<i64> = batches.iter().map(Batch::next_offset).collect();
@@ -545,22 +502,13 @@ mod tests {
         assert_eq!(batches[0].timestamp_type(), TimestampType::NoTimestamp);
         assert_eq!(batches[1].compression(), Compression::Gzip);
         assert!(batches[4].is_control());
-        let records: Vec<Record> = Batches::new(blob)
-            .into_records()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let records: Vec<Record> = Batches::new(blob).into_records().collect::<Result<_, _>>().unwrap();
         let offsets: Vec<i64> = records.iter().map(|r| r.offset).collect();
         assert_eq!(offsets, [0, 1, 2, 3, 4, 5, 7]);
         let ts: Vec<i64> = records.iter().map(|r| r.timestamp).collect();
         assert_eq!(ts, [-1, 11, 12, 13, 14, 15, 17]);
-        let values: Vec<&[u8]> = records
-            .iter()
-            .map(|r| r.value.as_deref().unwrap())
-            .collect();
-        assert_eq!(
-            values,
-            [&b"v0"[..], b"v1", b"v2", b"v3", b"v4", b"v5", b"v7"]
-        );
+        let values: Vec<&[u8]> = records.iter().map(|r| r.value.as_deref().unwrap()).collect();
+        assert_eq!(values, [&b"v0"[..], b"v1", b"v2", b"v3", b"v4", b"v5", b"v7"]);
     }
 
     #[test]
@@ -595,10 +543,7 @@ mod tests {
             blob.extend_from_slice(&[0; 60]);
             let mut it = Batches::new(Bytes::from(blob));
             let err = it.next().unwrap().unwrap_err();
-            assert!(
-                matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }),
-                "{size}: {err}"
-            );
+            assert!(matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }), "{size}: {err}");
             assert!(it.next().is_none());
         }
         // Big enough for a magic 0 message, too small for a v2 batch or a magic 1 message: an
@@ -611,10 +556,7 @@ mod tests {
                 let mut b = blob.clone();
                 b.resize(len, 0);
                 let err = Batches::new(Bytes::from(b)).next().unwrap().unwrap_err();
-                assert!(
-                    matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }),
-                    "{err}"
-                );
+                assert!(matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }), "{err}");
             }
         }
         // Unknown magic.
@@ -637,10 +579,7 @@ mod tests {
         assert_eq!(it.truncated_bytes(), blob.len());
         // Decoded as one batch, it is an error.
         let err = RecordBatch::decode(Bytes::from(blob)).unwrap_err();
-        assert!(
-            matches!(err.kind(), DecodeErrorKind::Truncated { .. }),
-            "{err}"
-        );
+        assert!(matches!(err.kind(), DecodeErrorKind::Truncated { .. }), "{err}");
         // A record count of 0x7fffffff in a real batch: refused before anything is reserved.
         let mut b = RecordBatchBuilder::new(0);
         b.append(0, None, None, &[]).unwrap();
@@ -648,10 +587,7 @@ mod tests {
         raw[57..61].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff]);
         let opts = DecodeOptions::default().with_verify_crc(false);
         let err = RecordBatch::decode_with(Bytes::from(raw), &opts).unwrap_err();
-        assert!(
-            matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }),
-            "{err}"
-        );
+        assert!(matches!(err.kind(), DecodeErrorKind::InvalidLength { .. }), "{err}");
         // A record claiming 0x7fffffff bytes of key.
         let mut b = RecordBatchBuilder::new(0);
         b.append(0, Some(b"k"), None, &[]).unwrap();
@@ -662,20 +598,8 @@ mod tests {
         let n = raw.len() - 12;
         raw[8..12].copy_from_slice(&(n as i32).to_be_bytes());
         raw[61] += 8; // the record grew by 4 bytes (zig-zag: 8)
-        let err = RecordBatch::decode_with(Bytes::from(raw), &opts)
-            .unwrap()
-            .to_records()
-            .unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                DecodeErrorKind::InvalidLength {
-                    length: 2147483647,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        let err = RecordBatch::decode_with(Bytes::from(raw), &opts).unwrap().to_records().unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::InvalidLength { length: 2147483647, .. }), "{err}");
     }
 
     #[test]
@@ -690,10 +614,7 @@ mod tests {
         let err = it.next().unwrap().unwrap_err();
         assert!(matches!(err.kind(), DecodeErrorKind::CrcMismatch { .. }));
         let msg = err.to_string();
-        assert!(
-            msg.contains(&format!("records at byte {}", ends[2])),
-            "{msg}"
-        );
+        assert!(msg.contains(&format!("records at byte {}", ends[2])), "{msg}");
         assert!(msg.contains("record batch at offset 4"), "{msg}");
         assert!(it.next().is_none());
     }
@@ -705,21 +626,10 @@ mod tests {
         b.append(0, None, Some(&big), &[]).unwrap();
         let blob = b.finish().unwrap();
         let opts = DecodeOptions::default().with_max_decompressed_size(50_000);
-        let batch = Batches::with_options(blob.clone(), opts)
-            .next()
-            .unwrap()
-            .unwrap();
+        let batch = Batches::with_options(blob.clone(), opts).next().unwrap().unwrap();
         let err = batch.records().unwrap_err();
-        assert_eq!(
-            err.kind(),
-            &DecodeErrorKind::DecompressedTooLarge { limit: 50_000 }
-        );
-        assert!(Batches::new(blob)
-            .next()
-            .unwrap()
-            .unwrap()
-            .records()
-            .is_ok());
+        assert_eq!(err.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: 50_000 });
+        assert!(Batches::new(blob).next().unwrap().unwrap().records().is_ok());
     }
 }
 
@@ -742,10 +652,7 @@ mod perf {
             let mut b = RecordBatchBuilder::with_capacity(0, BATCH).with_compression(codec);
             for i in 0..N {
                 let ts = 1_700_000_000_000 + i as i64;
-                if b.try_append(BATCH, ts, None, Some(&value), &[])
-                    .unwrap()
-                    .is_none()
-                {
+                if b.try_append(BATCH, ts, None, Some(&value), &[]).unwrap().is_none() {
                     let full = std::mem::replace(
                         &mut b,
                         RecordBatchBuilder::with_capacity(i as i64, BATCH).with_compression(codec),

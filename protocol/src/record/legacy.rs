@@ -86,16 +86,12 @@ fn read_entry(r: &mut Reader, verify_crc: bool) -> DecodeResult<Message> {
     let size = r.i32()?;
     if size < MIN_MESSAGE_SIZE_V0 as i32 {
         return Err(DecodeError::new(
-            DecodeErrorKind::InvalidLength {
-                length: i64::from(size),
-                remaining: r.remaining(),
-            },
+            DecodeErrorKind::InvalidLength { length: i64::from(size), remaining: r.remaining() },
             size_at,
         ));
     }
     let mut m = r.sub(size as usize)?;
-    read_message(&mut m, offset, verify_crc)
-        .map_err(|e| e.context(format!("message at offset {offset}")))
+    read_message(&mut m, offset, verify_crc).map_err(|e| e.context(format!("message at offset {offset}")))
 }
 
 fn read_message(m: &mut Reader, offset: i64, verify_crc: bool) -> DecodeResult<Message> {
@@ -103,13 +99,7 @@ fn read_message(m: &mut Reader, offset: i64, verify_crc: bool) -> DecodeResult<M
     if verify_crc {
         let computed = crc32fast::hash(m.peek_rest());
         if computed != crc {
-            return Err(DecodeError::new(
-                DecodeErrorKind::CrcMismatch {
-                    stored: crc,
-                    computed,
-                },
-                0,
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::CrcMismatch { stored: crc, computed }, 0));
         }
     }
     let magic = m.i8()?;
@@ -133,15 +123,7 @@ fn read_message(m: &mut Reader, offset: i64, verify_crc: bool) -> DecodeResult<M
         None => None,
     };
     m.finish()?;
-    Ok(Message {
-        offset,
-        magic,
-        crc,
-        attributes,
-        timestamp,
-        key,
-        value,
-    })
+    Ok(Message { offset, magic, crc, attributes, timestamp, key, value })
 }
 
 impl LegacyBatch {
@@ -211,12 +193,7 @@ impl LegacyBatch {
         let Some(value) = &self.value else {
             return Err(DecodeError::new(DecodeErrorKind::UnexpectedNull, 0));
         };
-        let data = decompress_inner(
-            codec,
-            value,
-            self.options.max_decompressed_size,
-            self.magic == MAGIC_V0,
-        )?;
+        let data = decompress_inner(codec, value, self.options.max_decompressed_size, self.magic == MAGIC_V0)?;
         let mut r = Reader::new(data);
         let mut inner = Vec::new();
         while !r.is_empty() {
@@ -226,20 +203,14 @@ impl LegacyBatch {
             if m.magic != self.magic {
                 return Err(DecodeError::new(
                     DecodeErrorKind::Invalid(
-                        format!(
-                            "inner message of magic {} in a wrapper of magic {}",
-                            m.magic, self.magic
-                        )
-                        .into(),
+                        format!("inner message of magic {} in a wrapper of magic {}", m.magic, self.magic).into(),
                     ),
                     at,
                 ));
             }
             if m.compression() != Some(Compression::None) {
                 return Err(DecodeError::new(
-                    DecodeErrorKind::Invalid(
-                        "compressed message inside a compressed message".into(),
-                    ),
+                    DecodeErrorKind::Invalid("compressed message inside a compressed message".into()),
                     at,
                 ));
             }
@@ -252,13 +223,8 @@ impl LegacyBatch {
             ));
         };
         // Magic 1: relative offsets, anchored on the wrapper's (the last inner record's) offset.
-        let shift = if self.magic == MAGIC_V1 {
-            self.offset.wrapping_sub(last.offset)
-        } else {
-            0
-        };
-        let log_append_time =
-            (self.timestamp_type() == TimestampType::LogAppendTime).then_some(self.timestamp);
+        let shift = if self.magic == MAGIC_V1 { self.offset.wrapping_sub(last.offset) } else { 0 };
+        let log_append_time = (self.timestamp_type() == TimestampType::LogAppendTime).then_some(self.timestamp);
         Ok(inner
             .into_iter()
             .map(|m| Record {
@@ -322,11 +288,7 @@ impl Iterator for LegacyRecords {
 impl ExactSizeIterator for LegacyRecords {}
 
 fn message_size(magic: i8, key: Option<&[u8]>, value: Option<&[u8]>) -> usize {
-    let fixed = if magic == MAGIC_V0 {
-        MIN_MESSAGE_SIZE_V0
-    } else {
-        MIN_MESSAGE_SIZE_V1
-    };
+    let fixed = if magic == MAGIC_V0 { MIN_MESSAGE_SIZE_V0 } else { MIN_MESSAGE_SIZE_V1 };
     fixed + key.map_or(0, <[u8]>::len) + value.map_or(0, <[u8]>::len)
 }
 
@@ -352,17 +314,11 @@ fn write_message(
     value: Option<&[u8]>,
 ) -> EncodeResult<()> {
     if magic != MAGIC_V0 && magic != MAGIC_V1 {
-        return Err(EncodeError::Invalid(
-            format!("legacy messages have magic 0 or 1, not {magic}").into(),
-        ));
+        return Err(EncodeError::Invalid(format!("legacy messages have magic 0 or 1, not {magic}").into()));
     }
     let size = message_size(magic, key, value);
     if size > i32::MAX as usize {
-        return Err(EncodeError::TooLong {
-            what: "legacy message",
-            length: size,
-            max: i32::MAX as usize,
-        });
+        return Err(EncodeError::TooLong { what: "legacy message", length: size, max: i32::MAX as usize });
     }
     buf.reserve(ENTRY_OVERHEAD + size);
     buf.put_i64(offset);
@@ -401,18 +357,9 @@ impl LegacyMessageSetBuilder {
     /// An empty message set of `magic` (0 or 1) compressed with `compression`.
     pub fn new(magic: i8, compression: Compression) -> EncodeResult<Self> {
         if magic != MAGIC_V0 && magic != MAGIC_V1 {
-            return Err(EncodeError::Invalid(
-                format!("legacy messages have magic 0 or 1, not {magic}").into(),
-            ));
+            return Err(EncodeError::Invalid(format!("legacy messages have magic 0 or 1, not {magic}").into()));
         }
-        Ok(Self {
-            magic,
-            compression,
-            buf: BytesMut::new(),
-            first_offset: None,
-            last_offset: -1,
-            max_timestamp: -1,
-        })
+        Ok(Self { magic, compression, buf: BytesMut::new(), first_offset: None, last_offset: -1, max_timestamp: -1 })
     }
 
     /// Appends a record at `offset`, which must be after the previous one. `timestamp` is ignored
@@ -427,9 +374,7 @@ impl LegacyMessageSetBuilder {
         let first = match self.first_offset {
             Some(first) if offset > self.last_offset => first,
             Some(_) => {
-                return Err(EncodeError::Invalid(
-                    format!("offset {offset} after offset {}", self.last_offset).into(),
-                ))
+                return Err(EncodeError::Invalid(format!("offset {offset} after offset {}", self.last_offset).into()))
             }
             None => offset,
         };
@@ -438,15 +383,7 @@ impl LegacyMessageSetBuilder {
         } else {
             offset
         };
-        write_message(
-            &mut self.buf,
-            inner_offset,
-            self.magic,
-            0,
-            timestamp,
-            key,
-            value,
-        )?;
+        write_message(&mut self.buf, inner_offset, self.magic, 0, timestamp, key, value)?;
         self.first_offset = Some(first);
         self.last_offset = offset;
         self.max_timestamp = self.max_timestamp.max(timestamp);
@@ -460,11 +397,7 @@ impl LegacyMessageSetBuilder {
         }
         let mut compressed = BytesMut::new();
         compress(self.compression, None, &self.buf, &mut compressed)?;
-        let timestamp = if self.magic == MAGIC_V1 {
-            self.max_timestamp
-        } else {
-            -1
-        };
+        let timestamp = if self.magic == MAGIC_V1 { self.max_timestamp } else { -1 };
         let mut out = BytesMut::new();
         write_message(
             &mut out,
@@ -520,10 +453,7 @@ mod tests {
     #[test]
     fn golden_magic_0() {
         let b = LegacyBatch::decode(Bytes::from_static(GOLDEN_V0)).unwrap();
-        assert_eq!(
-            (b.offset, b.magic, b.attributes, b.timestamp),
-            (5, 0, 0, -1)
-        );
+        assert_eq!((b.offset, b.magic, b.attributes, b.timestamp), (5, 0, 0, -1));
         assert_eq!(b.crc, 0xa4cd_ab3a);
         assert_eq!(b.timestamp_type(), TimestampType::NoTimestamp);
         assert_eq!(b.size_in_bytes(), GOLDEN_V0.len());
@@ -568,10 +498,7 @@ mod tests {
         let mut bad = GOLDEN_V1.to_vec();
         bad[35] ^= 1;
         let err = LegacyBatch::decode(Bytes::from(bad.clone())).unwrap_err();
-        assert!(
-            matches!(err.kind(), DecodeErrorKind::CrcMismatch { .. }),
-            "{err}"
-        );
+        assert!(matches!(err.kind(), DecodeErrorKind::CrcMismatch { .. }), "{err}");
         assert!(err.to_string().contains("message at offset 6"), "{err}");
         // Unchecked, it decodes.
         let opts = DecodeOptions::default().with_verify_crc(false);
@@ -582,14 +509,8 @@ mod tests {
             b[at] = v;
             LegacyBatch::decode_with(Bytes::from(b), &no_crc)
         };
-        assert!(matches!(
-            mutate(16, 3).unwrap_err().kind(),
-            DecodeErrorKind::UnknownMagic(3)
-        ));
-        assert!(matches!(
-            mutate(17, 6).unwrap_err().kind(),
-            DecodeErrorKind::UnknownCompression(6)
-        ));
+        assert!(matches!(mutate(16, 3).unwrap_err().kind(), DecodeErrorKind::UnknownMagic(3)));
+        assert!(matches!(mutate(17, 6).unwrap_err().kind(), DecodeErrorKind::UnknownCompression(6)));
         assert!(mutate(11, 0x0d).is_err()); // size below the minimum
         assert!(mutate(11, 0x19).is_err()); // size past the end
         assert!(mutate(11, 0x17).is_err()); // size leaves a trailing byte out
@@ -679,16 +600,7 @@ mod tests {
             let mut compressed = BytesMut::new();
             compress(codec, None, inner, &mut compressed).unwrap();
             let mut out = BytesMut::new();
-            write_message(
-                &mut out,
-                9,
-                magic,
-                codec.id() as i8,
-                0,
-                None,
-                Some(&compressed),
-            )
-            .unwrap();
+            write_message(&mut out, 9, magic, codec.id() as i8, 0, None, Some(&compressed)).unwrap();
             LegacyBatch::decode(out.freeze()).unwrap()
         };
         let mut nested = BytesMut::new();
@@ -699,17 +611,12 @@ mod tests {
         assert!(wrap(1, Compression::Gzip, &v0).records().is_err());
         assert!(wrap(0, Compression::Gzip, &v0).records().is_ok());
         assert!(wrap(0, Compression::Gzip, &[]).records().is_err());
-        assert!(wrap(0, Compression::Gzip, &v0[..v0.len() - 1])
-            .records()
-            .is_err());
+        assert!(wrap(0, Compression::Gzip, &v0[..v0.len() - 1]).records().is_err());
         assert!(wrap(0, Compression::Snappy, b"garbage").records().is_err());
         // A wrapper with a null value.
         let mut out = BytesMut::new();
         write_message(&mut out, 9, 1, 1, 0, None, None).unwrap();
-        assert!(LegacyBatch::decode(out.freeze())
-            .unwrap()
-            .records()
-            .is_err());
+        assert!(LegacyBatch::decode(out.freeze()).unwrap().records().is_err());
     }
 
     #[test]
@@ -738,9 +645,6 @@ mod tests {
         frame1[6] = (twox_hash::XxHash32::oneshot(0, &frame1[..6]) >> 8) as u8;
         let mut out1 = BytesMut::new();
         write_message(&mut out1, 3, 1, 3, 0, None, Some(&frame1)).unwrap();
-        assert!(LegacyBatch::decode(out1.freeze())
-            .unwrap()
-            .records()
-            .is_err());
+        assert!(LegacyBatch::decode(out1.freeze()).unwrap().records().is_err());
     }
 }

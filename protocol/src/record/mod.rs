@@ -62,8 +62,8 @@ mod record;
 
 pub use attributes::TimestampType;
 pub use batch::{
-    set_base_offset, set_partition_leader_epoch, set_producer_state, RecordBatch, RecordIter,
-    LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2, RECORD_BATCH_OVERHEAD,
+    set_base_offset, set_partition_leader_epoch, set_producer_state, RecordBatch, RecordIter, LOG_OVERHEAD,
+    MAGIC_OFFSET, MAGIC_V2, RECORD_BATCH_OVERHEAD,
 };
 pub use builder::RecordBatchBuilder;
 pub use compression::{Compression, ParseCompressionError, DEFAULT_MAX_DECOMPRESSED_SIZE};

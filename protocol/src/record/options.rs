@@ -23,10 +23,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        Self {
-            verify_crc: true,
-            max_decompressed_size: DEFAULT_MAX_DECOMPRESSED_SIZE,
-        }
+        Self { verify_crc: true, max_decompressed_size: DEFAULT_MAX_DECOMPRESSED_SIZE }
     }
 }
 

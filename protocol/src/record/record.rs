@@ -45,10 +45,7 @@ impl Header {
     /// assert_eq!(h.key_str(), "trace-id");
     /// ```
     pub fn new(key: impl Into<String>, value: Option<Bytes>) -> Self {
-        Self {
-            key: Bytes::from(key.into()),
-            value,
-        }
+        Self { key: Bytes::from(key.into()), value }
     }
 
     /// A header whose key is already in a [`Bytes`]; fails if it is not UTF-8.
@@ -81,10 +78,7 @@ impl Header {
 
 impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Header")
-            .field("key", &self.key_str())
-            .field("value", &self.value)
-            .finish()
+        f.debug_struct("Header").field("key", &self.key_str()).field("value", &self.value).finish()
     }
 }
 
@@ -131,10 +125,7 @@ impl Cursor<'_> {
     #[cold]
     fn truncated(&self, needed: usize) -> DecodeError {
         DecodeError::new(
-            DecodeErrorKind::Truncated {
-                needed,
-                remaining: self.buf.len().saturating_sub(self.pos),
-            },
+            DecodeErrorKind::Truncated { needed, remaining: self.buf.len().saturating_sub(self.pos) },
             self.pos,
         )
     }
@@ -205,13 +196,7 @@ impl Cursor<'_> {
         if len == -1 && nullable {
             return Ok(None);
         }
-        Err(DecodeError::new(
-            DecodeErrorKind::InvalidLength {
-                length: i64::from(len),
-                remaining,
-            },
-            at,
-        ))
+        Err(DecodeError::new(DecodeErrorKind::InvalidLength { length: i64::from(len), remaining }, at))
     }
 
     /// A length-prefixed byte field, sliced out of `owner` (which `buf` is a prefix of).
@@ -231,22 +216,12 @@ impl Cursor<'_> {
 /// Decodes the record at `*pos` of `data` (a records section), moving `*pos` past it. Error
 /// offsets are positions in `data`.
 #[inline]
-pub(crate) fn decode_record(
-    data: &Bytes,
-    pos: &mut usize,
-    base: &RecordBase,
-) -> DecodeResult<Record> {
-    let mut c = Cursor {
-        buf: data,
-        pos: *pos,
-    };
+pub(crate) fn decode_record(data: &Bytes, pos: &mut usize, base: &RecordBase) -> DecodeResult<Record> {
+    let mut c = Cursor { buf: data, pos: *pos };
     let body_len = c.len(false)?.unwrap_or_default();
     let end = c.pos + body_len;
     // From here on the cursor cannot read past this record.
-    let mut c = Cursor {
-        buf: data.get(..end).unwrap_or_default(),
-        pos: c.pos,
-    };
+    let mut c = Cursor { buf: data.get(..end).unwrap_or_default(), pos: c.pos };
     let _attributes = c.i8()?;
     let timestamp_delta = c.varlong()?;
     let offset_delta = c.varint()?;
@@ -260,10 +235,7 @@ pub(crate) fn decode_record(
         let remaining = end - c.pos;
         if count < 0 || count as usize > remaining / 2 {
             return Err(DecodeError::new(
-                DecodeErrorKind::InvalidLength {
-                    length: i64::from(count),
-                    remaining,
-                },
+                DecodeErrorKind::InvalidLength { length: i64::from(count), remaining },
                 count_at,
             ));
         }
@@ -279,10 +251,7 @@ pub(crate) fn decode_record(
         }
     }
     if c.pos != end {
-        return Err(DecodeError::new(
-            DecodeErrorKind::TrailingBytes(end - c.pos),
-            c.pos,
-        ));
+        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(end - c.pos), c.pos));
     }
     *pos = end;
     Ok(Record {
@@ -310,11 +279,9 @@ fn field_size(b: Option<&[u8]>) -> usize {
 #[inline]
 fn check_len(what: &'static str, b: Option<&[u8]>) -> EncodeResult<()> {
     match b {
-        Some(b) if b.len() > i32::MAX as usize => Err(EncodeError::TooLong {
-            what,
-            length: b.len(),
-            max: i32::MAX as usize,
-        }),
+        Some(b) if b.len() > i32::MAX as usize => {
+            Err(EncodeError::TooLong { what, length: b.len(), max: i32::MAX as usize })
+        }
         _ => Ok(()),
     }
 }
@@ -337,11 +304,7 @@ pub(crate) fn body_size(
         + field_size(value)
         + varint_len(headers.len().min(i32::MAX as usize) as i32);
     if headers.len() > i32::MAX as usize {
-        return Err(EncodeError::TooLong {
-            what: "record headers",
-            length: headers.len(),
-            max: i32::MAX as usize,
-        });
+        return Err(EncodeError::TooLong { what: "record headers", length: headers.len(), max: i32::MAX as usize });
     }
     for h in headers {
         check_len("header key", Some(&h.key))?;
@@ -349,11 +312,7 @@ pub(crate) fn body_size(
         size += field_size(Some(&h.key)) + field_size(h.value.as_deref());
     }
     if size > i32::MAX as usize {
-        return Err(EncodeError::TooLong {
-            what: "record",
-            length: size,
-            max: i32::MAX as usize,
-        });
+        return Err(EncodeError::TooLong { what: "record", length: size, max: i32::MAX as usize });
     }
     Ok(size)
 }
@@ -404,19 +363,9 @@ pub(crate) fn write_record(
 mod tests {
     use super::*;
 
-    const BASE: RecordBase = RecordBase {
-        base_offset: 100,
-        base_timestamp: 1_000,
-        log_append_time: None,
-    };
+    const BASE: RecordBase = RecordBase { base_offset: 100, base_timestamp: 1_000, log_append_time: None };
 
-    fn encode(
-        offset_delta: i32,
-        ts_delta: i64,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        headers: &[Header],
-    ) -> Bytes {
+    fn encode(offset_delta: i32, ts_delta: i64, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header]) -> Bytes {
         let body = body_size(offset_delta, ts_delta, key, value, headers).unwrap();
         let mut buf = BytesMut::new();
         write_record(&mut buf, body, offset_delta, ts_delta, key, value, headers);
@@ -454,10 +403,7 @@ mod tests {
     #[test]
     fn log_append_time_replaces_record_timestamps() {
         let b = encode(0, 5, None, None, &[]);
-        let base = RecordBase {
-            log_append_time: Some(77),
-            ..BASE
-        };
+        let base = RecordBase { log_append_time: Some(77), ..BASE };
         let r = decode_record(&b, &mut 0, &base).unwrap();
         assert_eq!(r.timestamp, 77);
         assert_eq!(r.key, None);
@@ -475,36 +421,16 @@ mod tests {
             (&[0x0e, 0, 0, 0, 1, 1, 0x03, 0], "negative header count"),
             (&[0x0e, 0, 0, 0, 1, 1, 0x7e, 0], "too many headers"),
             (&[0x10, 0, 0, 0, 1, 1, 0x02, 0x01, 0x01], "null header key"),
-            (
-                &[0x12, 0, 0, 0, 1, 1, 0x02, 0x02, 0xff, 0x01],
-                "invalid UTF-8 key",
-            ),
-            (
-                &[0x10, 0, 0, 0, 1, 1, 0, 0xaa, 0xbb],
-                "trailing bytes in record",
-            ),
-            (
-                &[0x0c, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
-                "varlong runs off",
-            ),
-            (
-                &[
-                    0x18, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0,
-                ],
-                "varlong too long",
-            ),
-            (
-                &[0x0e, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x1f, 1],
-                "varint too big",
-            ),
+            (&[0x12, 0, 0, 0, 1, 1, 0x02, 0x02, 0xff, 0x01], "invalid UTF-8 key"),
+            (&[0x10, 0, 0, 0, 1, 1, 0, 0xaa, 0xbb], "trailing bytes in record"),
+            (&[0x0c, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "varlong runs off"),
+            (&[0x18, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0], "varlong too long"),
+            (&[0x0e, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x1f, 1], "varint too big"),
         ];
         for (bytes, what) in cases {
             let data = Bytes::copy_from_slice(bytes);
             let mut pos = 0;
-            assert!(
-                decode_record(&data, &mut pos, &BASE).is_err(),
-                "{what}: {bytes:02x?}"
-            );
+            assert!(decode_record(&data, &mut pos, &BASE).is_err(), "{what}: {bytes:02x?}");
         }
     }
 

@@ -30,13 +30,7 @@ pub(super) fn compress(input: &[u8], level: Option<i32>, out: &mut BytesMut) -> 
 /// accepts), producing at most `limit` bytes.
 pub(super) fn decompress(input: &[u8], limit: usize) -> DecodeResult<Vec<u8>> {
     let mut out = Vec::new();
-    read_limited(
-        NAME,
-        MultiGzDecoder::new(input),
-        &mut out,
-        limit,
-        size_hint(input.len()),
-    )?;
+    read_limited(NAME, MultiGzDecoder::new(input), &mut out, limit, size_hint(input.len()))?;
     Ok(out)
 }
 
@@ -48,9 +42,8 @@ mod tests {
     fn decodes_a_gzip_stream_written_by_another_encoder() {
         // `printf 'hello kafka' | gzip -n -9` (mtime 0, no name).
         let gz: &[u8] = &[
-            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd, 0xc9,
-            0xc9, 0x57, 0xc8, 0x4e, 0x4c, 0xcb, 0x4e, 0x04, 0x00, 0xd1, 0x75, 0x81, 0x6c, 0x0b,
-            0x00, 0x00, 0x00,
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x4e,
+            0x4c, 0xcb, 0x4e, 0x04, 0x00, 0xd1, 0x75, 0x81, 0x6c, 0x0b, 0x00, 0x00, 0x00,
         ];
         assert_eq!(decompress(gz, 100).unwrap(), b"hello kafka");
         // Two members back to back read as their concatenation.

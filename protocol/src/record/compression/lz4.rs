@@ -36,11 +36,7 @@ pub(super) fn compress(input: &[u8], out: &mut BytesMut) -> EncodeResult<()> {
 
 /// Decompresses an LZ4 frame (or several back to back), producing at most `limit` bytes. With
 /// `ignore_header_checksum`, the frame header checksum is not checked (magic 0, KAFKA-3160).
-pub(super) fn decompress(
-    input: &[u8],
-    limit: usize,
-    ignore_header_checksum: bool,
-) -> DecodeResult<Vec<u8>> {
+pub(super) fn decompress(input: &[u8], limit: usize, ignore_header_checksum: bool) -> DecodeResult<Vec<u8>> {
     let mut out = Vec::new();
     let hint = size_hint(input.len());
     match repaired_header(input).filter(|_| ignore_header_checksum) {
@@ -73,9 +69,7 @@ fn repaired_header(input: &[u8]) -> Option<([u8; 19], usize)> {
     let descriptor = descriptor.get(..descriptor_len)?;
     let len = 4 + descriptor_len + 1;
     let mut header = [0u8; 19];
-    header
-        .get_mut(..len - 1)?
-        .copy_from_slice(input.get(..len - 1)?);
+    header.get_mut(..len - 1)?.copy_from_slice(input.get(..len - 1)?);
     *header.get_mut(len - 1)? = header_checksum(descriptor);
     Some((header, len))
 }
@@ -105,23 +99,16 @@ mod tests {
         let good = header_checksum(&[0x60, 0x40]);
         // The well-known checksum byte of the descriptor 60 40 (what lz4 and Java write).
         assert_eq!(good, 0x82);
-        assert_eq!(
-            decompress(&hand_frame(good), 100, false).unwrap(),
-            b"hello kafka"
-        );
+        assert_eq!(decompress(&hand_frame(good), 100, false).unwrap(), b"hello kafka");
         // A wrong checksum is an error, unless ignored.
         assert!(decompress(&hand_frame(good ^ 1), 100, false).is_err());
-        assert_eq!(
-            decompress(&hand_frame(good ^ 1), 100, true).unwrap(),
-            b"hello kafka"
-        );
+        assert_eq!(decompress(&hand_frame(good ^ 1), 100, true).unwrap(), b"hello kafka");
     }
 
     #[test]
     fn kafka_3160_broken_checksum_of_magic_0() {
         // Kafka 0.8/0.9 hashed the magic number too.
-        let broken =
-            (twox_hash::XxHash32::oneshot(0, &[0x04, 0x22, 0x4d, 0x18, 0x60, 0x40]) >> 8) as u8;
+        let broken = (twox_hash::XxHash32::oneshot(0, &[0x04, 0x22, 0x4d, 0x18, 0x60, 0x40]) >> 8) as u8;
         assert_ne!(broken, header_checksum(&[0x60, 0x40]));
         let frame = hand_frame(broken);
         assert!(decompress(&frame, 100, false).is_err());

@@ -55,13 +55,8 @@ pub(crate) const CODEC_MASK: i16 = 0x07;
 
 impl Compression {
     /// Every codec, in id order.
-    pub const ALL: [Compression; 5] = [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ];
+    pub const ALL: [Compression; 5] =
+        [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
 
     /// The codec with this id (0–4), `None` for an unknown id.
     pub fn from_id(id: u8) -> Option<Self> {
@@ -137,12 +132,7 @@ impl FromStr for Compression {
 ///
 /// The output is what the Java client writes: gzip members; xerial-framed Snappy in blocks of
 /// 32 KiB; an LZ4 frame of independent 64 KiB blocks without checksums; one zstd frame.
-pub fn compress(
-    codec: Compression,
-    level: Option<i32>,
-    input: &[u8],
-    out: &mut BytesMut,
-) -> EncodeResult<()> {
+pub fn compress(codec: Compression, level: Option<i32>, input: &[u8], out: &mut BytesMut) -> EncodeResult<()> {
     match codec {
         Compression::None => {
             out.extend_from_slice(input);
@@ -191,13 +181,7 @@ pub(crate) fn decompress_inner(
 /// A [`DecodeErrorKind::Decompression`] error.
 #[cold]
 fn failed(codec: &'static str, reason: impl fmt::Display) -> DecodeError {
-    DecodeError::new(
-        DecodeErrorKind::Decompression {
-            codec,
-            reason: reason.to_string(),
-        },
-        0,
-    )
+    DecodeError::new(DecodeErrorKind::Decompression { codec, reason: reason.to_string() }, 0)
 }
 
 /// A [`DecodeErrorKind::DecompressedTooLarge`] error.
@@ -209,29 +193,17 @@ fn too_large(limit: usize) -> DecodeError {
 /// An [`crate::EncodeError::Compression`] error.
 #[cold]
 fn encode_failed(codec: &'static str, reason: impl fmt::Display) -> crate::EncodeError {
-    crate::EncodeError::Compression {
-        codec,
-        reason: reason.to_string(),
-    }
+    crate::EncodeError::Compression { codec, reason: reason.to_string() }
 }
 
 /// Reads all of `r` into `out`, failing once more than `limit` bytes in total would be in `out`.
 ///
 /// `hint` is the expected output size (a guess from the input size); the buffer starts there and
 /// grows as the data really arrives, never from a size the input claims.
-fn read_limited(
-    codec: &'static str,
-    r: impl Read,
-    out: &mut Vec<u8>,
-    limit: usize,
-    hint: usize,
-) -> DecodeResult<()> {
+fn read_limited(codec: &'static str, r: impl Read, out: &mut Vec<u8>, limit: usize, hint: usize) -> DecodeResult<()> {
     let room = limit.saturating_sub(out.len());
     out.reserve(hint.min(room));
-    let n = r
-        .take(room as u64 + 1)
-        .read_to_end(out)
-        .map_err(|e| failed(codec, e))?;
+    let n = r.take(room as u64 + 1).read_to_end(out).map_err(|e| failed(codec, e))?;
     if n > room {
         return Err(too_large(limit));
     }
@@ -261,10 +233,7 @@ mod tests {
             assert_eq!(Compression::from_id(c.id()), Some(c));
             assert_eq!(c.name().parse::<Compression>().unwrap(), c);
             assert_eq!(c.to_string(), c.name());
-            assert_eq!(
-                Compression::from_attributes(0x70 | i16::from(c.id())),
-                Some(c)
-            );
+            assert_eq!(Compression::from_attributes(0x70 | i16::from(c.id())), Some(c));
         }
         assert_eq!("LZ4".parse::<Compression>().unwrap(), Compression::Lz4);
         assert!("brotli".parse::<Compression>().is_err());
@@ -292,18 +261,8 @@ mod tests {
             let mut out = BytesMut::new();
             compress(c, None, &data, &mut out).unwrap();
             let err = decompress(c, &out, data.len() - 1).unwrap_err();
-            assert_eq!(
-                err.kind(),
-                &DecodeErrorKind::DecompressedTooLarge {
-                    limit: data.len() - 1
-                },
-                "{c}"
-            );
-            assert_eq!(
-                decompress(c, &out, data.len()).unwrap().len(),
-                data.len(),
-                "{c}"
-            );
+            assert_eq!(err.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 }, "{c}");
+            assert_eq!(decompress(c, &out, data.len()).unwrap().len(), data.len(), "{c}");
         }
     }
 
@@ -314,16 +273,9 @@ mod tests {
             b"\x00",
             b"not compressed at all, just text",
             &[0xff; 64],
-            &[
-                0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9,
-            ],
+            &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9],
         ];
-        for c in [
-            Compression::Gzip,
-            Compression::Snappy,
-            Compression::Lz4,
-            Compression::Zstd,
-        ] {
+        for c in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
             for input in inputs {
                 // Some of these are valid empty streams for some codecs; none may panic.
                 let _ = decompress(c, input, 1 << 20);
@@ -334,12 +286,7 @@ mod tests {
     #[test]
     fn truncated_compressed_data_never_panics() {
         let data = sample();
-        for c in [
-            Compression::Gzip,
-            Compression::Snappy,
-            Compression::Lz4,
-            Compression::Zstd,
-        ] {
+        for c in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
             let mut out = BytesMut::new();
             compress(c, None, &data[..3000], &mut out).unwrap();
             for n in 0..out.len() {

@@ -49,9 +49,7 @@ pub(super) fn compress(input: &[u8], out: &mut BytesMut) -> EncodeResult<()> {
         let data_at = out.len();
         out.resize(data_at + max, 0);
         let n = match out.get_mut(data_at..) {
-            Some(dst) => enc
-                .compress(chunk, dst)
-                .map_err(|e| encode_failed(NAME, e))?,
+            Some(dst) => enc.compress(chunk, dst).map_err(|e| encode_failed(NAME, e))?,
             None => return Err(encode_failed(NAME, "output buffer")),
         };
         out.truncate(data_at + n);
@@ -76,13 +74,7 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> DecodeResult<Vec<u8>> {
 fn checked_len(block: &[u8], limit: usize) -> DecodeResult<usize> {
     let n = decompress_len(block).map_err(|e| failed(NAME, e))?;
     if n > max_expansion(block.len()) {
-        return Err(failed(
-            NAME,
-            format_args!(
-                "a block of {} bytes claims {n} uncompressed bytes",
-                block.len()
-            ),
-        ));
+        return Err(failed(NAME, format_args!("a block of {} bytes claims {n} uncompressed bytes", block.len())));
     }
     if n > limit {
         return Err(too_large(limit));
@@ -96,9 +88,7 @@ fn decompress_raw(input: &[u8], limit: usize) -> DecodeResult<Vec<u8>> {
     }
     let n = checked_len(input, limit)?;
     let mut out = vec![0; n];
-    let written = Decoder::new()
-        .decompress(input, &mut out)
-        .map_err(|e| failed(NAME, e))?;
+    let written = Decoder::new().decompress(input, &mut out).map_err(|e| failed(NAME, e))?;
     out.truncate(written);
     Ok(out)
 }
@@ -131,10 +121,7 @@ fn xerial_blocks(after_magic: &[u8]) -> impl Iterator<Item = DecodeResult<&[u8]>
             }
             None => {
                 failed_once = true;
-                Some(Err(failed(
-                    NAME,
-                    format_args!("xerial block length {len} with {} bytes left", tail.len()),
-                )))
+                Some(Err(failed(NAME, format_args!("xerial block length {len} with {} bytes left", tail.len()))))
             }
         }
     })
@@ -164,9 +151,7 @@ fn decompress_xerial(after_magic: &[u8], limit: usize) -> DecodeResult<Vec<u8>> 
         if block.is_empty() {
             continue;
         }
-        let dst = out
-            .get_mut(at..)
-            .ok_or_else(|| failed(NAME, "block sizes changed"))?;
+        let dst = out.get_mut(at..).ok_or_else(|| failed(NAME, "block sizes changed"))?;
         at += dec.decompress(block, dst).map_err(|e| failed(NAME, e))?;
     }
     out.truncate(at);
@@ -182,8 +167,7 @@ mod tests {
     const RAW: &[u8] = &[
         29, // uncompressed length (varint)
         0x14, b'h', b'e', b'l', b'l', b'o', b' ', // literal of 6: tag (6-1)<<2
-        0x46, 0x06,
-        0x00, // copy of 18 with a 2-byte offset: tag (18-1)<<2 | 0b10, offset 6 LE
+        0x46, 0x06, 0x00, // copy of 18 with a 2-byte offset: tag (18-1)<<2 | 0b10, offset 6 LE
         0x10, b'k', b'a', b'f', b'k', b'a', // literal of 5: tag (5-1)<<2
     ];
     const TEXT: &[u8] = b"hello hello hello hello kafka";

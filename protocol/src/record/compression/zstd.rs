@@ -43,18 +43,11 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> DecodeResult<Vec<u8>> {
     while !rest.is_empty() {
         let mut frame = match StreamingDecoder::new_with_decoder(&mut rest, &mut decoder) {
             Ok(f) => f,
-            Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
-                length,
-                ..
-            })) => {
-                rest = rest
-                    .get(length as usize..)
-                    .ok_or_else(|| failed(NAME, "skippable frame truncated"))?;
+            Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
+                rest = rest.get(length as usize..).ok_or_else(|| failed(NAME, "skippable frame truncated"))?;
                 continue;
             }
-            Err(FrameDecoderError::WindowSizeTooBig { requested, .. })
-                if requested > limit as u64 =>
-            {
+            Err(FrameDecoderError::WindowSizeTooBig { requested, .. }) if requested > limit as u64 => {
                 return Err(too_large(limit));
             }
             Err(e) => return Err(failed(NAME, e)),
@@ -64,9 +57,7 @@ pub(super) fn decompress(input: &[u8], limit: usize) -> DecodeResult<Vec<u8>> {
         if !dec.is_finished() {
             return Err(failed(NAME, "frame truncated"));
         }
-        if let (Some(stored), Some(computed)) =
-            (dec.get_checksum_from_data(), dec.get_calculated_checksum())
-        {
+        if let (Some(stored), Some(computed)) = (dec.get_checksum_from_data(), dec.get_calculated_checksum()) {
             if stored != computed {
                 return Err(failed(
                     NAME,
@@ -121,24 +112,8 @@ mod tests {
     #[test]
     fn a_huge_window_is_refused_up_front() {
         // Window descriptor exponent 27 (128 MiB window), not single segment, no content size.
-        let frame = [
-            0x28,
-            0xb5,
-            0x2f,
-            0xfd,
-            0x00,
-            (27 - 10) << 3,
-            0x01,
-            0x00,
-            0x00,
-        ];
+        let frame = [0x28, 0xb5, 0x2f, 0xfd, 0x00, (27 - 10) << 3, 0x01, 0x00, 0x00];
         let err = decompress(&frame, 1 << 20).unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                crate::DecodeErrorKind::DecompressedTooLarge { .. }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err.kind(), crate::DecodeErrorKind::DecompressedTooLarge { .. }), "{err}");
     }
 }
