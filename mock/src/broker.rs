@@ -28,6 +28,8 @@ const MAX_FRAME: usize = 100 * 1024 * 1024;
 pub(crate) struct RequestCtx {
     pub broker: i32,
     pub version: i16,
+    /// For member ids (used by the group coordinator).
+    #[allow(dead_code)]
     pub client_id: String,
 }
 
@@ -139,12 +141,21 @@ fn unsupported_api_versions(frame: &Bytes) -> Option<i32> {
     (key == ApiKey::ApiVersions.as_i16() && !supported).then_some(correlation_id)
 }
 
-/// The APIs the mock answers, with the versions it accepts.
+/// The APIs the mock answers, with the versions it accepts: every version kafkit-protocol
+/// implements, except that, like Kafka 4.0, Produce starts at v3 and Fetch at v4 (the mock stores
+/// record batches v2 only).
 pub(crate) fn supported_apis() -> Vec<ApiVersion> {
     kafkit_protocol::messages::IMPLEMENTED
         .iter()
         .filter(|(k, _, _)| handlers::HANDLED.contains(k))
-        .map(|(k, lo, hi)| ApiVersion { api_key: k.as_i16(), min_version: *lo, max_version: *hi, ..Default::default() })
+        .map(|(k, lo, hi)| {
+            let lo = match k {
+                ApiKey::Produce => 3,
+                ApiKey::Fetch => 4,
+                _ => *lo,
+            };
+            ApiVersion { api_key: k.as_i16(), min_version: lo, max_version: *hi, ..Default::default() }
+        })
         .collect()
 }
 

@@ -17,11 +17,8 @@ pub(crate) struct BrokerInfo {
 /// One stored batch, with the offsets the cluster assigned.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredBatch {
-    pub base_offset: i64,
     pub last_offset: i64,
     pub max_timestamp: i64,
-    pub producer_id: i64,
-    pub transactional: bool,
     pub control: bool,
     /// The batch bytes as stored (base offset and leader epoch rewritten).
     pub bytes: Bytes,
@@ -109,6 +106,8 @@ pub(crate) struct Producers {
     pub transactional: HashMap<String, (i64, i16)>,
     /// producer id → current epoch, for every id handed out.
     pub epochs: HashMap<i64, i16>,
+    /// producer id → the partitions of its open transaction.
+    pub txn_partitions: HashMap<i64, std::collections::BTreeSet<(String, i32)>>,
 }
 
 #[derive(Debug)]
