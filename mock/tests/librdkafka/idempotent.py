@@ -91,6 +91,7 @@ def main(sc):
             "enable.auto.offset.store": False,
             "enable.partition.eof": True,
             "auto.offset.reset": "error",
+            "fetch.wait.max.ms": 100,  # requests queue behind a long-polling Fetch on its connection
         }))
     consumer.assign([TopicPartition(args.topic, p, OFFSET_BEGINNING) for p in range(args.partitions)])
     seen = {}  # partition -> [(offset, index)]

@@ -3,8 +3,8 @@
 
 For each codec (none, gzip, snappy, lz4, zstd): creates topic PREFIX-CODEC with CreateTopics (or
 uses it if it exists already, empty, with that many partitions), produces COUNT keyed records
-with headers and explicit CreateTime timestamps (acks=all, compression.type=CODEC, lingering so
-that batches hold many records), flushes and checks every delivery report succeeded with an
+with headers and explicit CreateTime timestamps (acks=all, compression.type=CODEC, a long linger.ms so
+that everything goes at flush(): one batch of many records per partition), flushes and checks every delivery report succeeded with an
 offset, contiguous per partition from the partition's start. Then a consumer assigned to every
 partition from the beginning (no subscription, no commits) reads them back and checks keys,
 values, headers, timestamps, timestamp types and offsets exactly, that nothing else arrives, and
@@ -84,7 +84,7 @@ def run_codec(sc, codec, args):
             "acks": "all",
             "compression.type": codec,
             "enable.idempotence": False,
-            "linger.ms": 50,
+            "linger.ms": 5000,  # everything goes at flush(), which ignores linger: one batch per partition
             "batch.num.messages": 1000,
             "message.timeout.ms": 30000,
         }))
@@ -116,6 +116,7 @@ def run_codec(sc, codec, args):
             "enable.auto.offset.store": False,
             "enable.partition.eof": True,
             "auto.offset.reset": "error",
+            "fetch.wait.max.ms": 100,  # requests queue behind a long-polling Fetch on its connection
         }))
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(args.partitions)])
     got = {}
@@ -154,6 +155,7 @@ def run_codec(sc, codec, args):
                     raise ScenarioFailed(f"{codec}: {topic}[{at[0]}] offset {at[1]}: {what} is {have!r}, "
                                          f"produced {exp!r}")
             got[at] = True
+        sc.log(f"{codec}: consumed {len(got)} records, EOF at {eof}")
         # Nothing more must arrive.
         t_end = time.monotonic() + 0.5
         while time.monotonic() < t_end:
@@ -165,6 +167,7 @@ def run_codec(sc, codec, args):
             if eof.get(p) != want_eof and p in end:
                 raise ScenarioFailed(f"{codec}: partition EOF of {topic}[{p}] at offset {eof.get(p)}, "
                                      f"expected the end offset {want_eof}")
+        sc.log(f"{codec}: nothing more arrived")
         # High watermarks through ListOffsets.
         watermarks = {}
         for p in range(args.partitions):
