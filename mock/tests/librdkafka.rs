@@ -15,7 +15,7 @@
 //! progress and librdkafka's log). The scripts also run against any broker by hand, e.g.
 //! `$(scripts/pyenv.sh) mock/tests/librdkafka/group.py --bootstrap 127.0.0.1:9092`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafkit_mock::{Fault, GroupState, MockCluster};
+use kafkit_protocol::consumer_protocol::ConsumerProtocolAssignment;
 use kafkit_protocol::messages::RequestBody;
 use kafkit_protocol::record::{Batch, Batches, Compression, Record};
 use kafkit_protocol::{ApiKey, ErrorCode};
@@ -82,6 +83,18 @@ fn python() -> Option<PathBuf> {
 /// Runs `tests/librdkafka/<script>` against the cluster and returns its JSON summary. Panics with
 /// the script's error and log if it fails.
 async fn run_script(py: &Path, cluster: &MockCluster, script: &str, args: &[&str]) -> Value {
+    run_script_observed(py, cluster, script, args, || {}).await
+}
+
+/// [`run_script`], calling `observe` about every 20 ms while the script runs (to sample the
+/// cluster's state as librdkafka drives it).
+async fn run_script_observed(
+    py: &Path,
+    cluster: &MockCluster,
+    script: &str,
+    args: &[&str],
+    mut observe: impl FnMut(),
+) -> Value {
     let path = scripts_dir().join(script);
     let timeout = SCRIPT_TIMEOUT.as_secs().to_string();
     let mut cmd = Command::new(py);
@@ -111,6 +124,7 @@ async fn run_script(py: &Path, cluster: &MockCluster, script: &str, args: &[&str
     // The script has its own watchdog; this one is only for a python that hangs anyway.
     let hard_limit = SCRIPT_TIMEOUT + Duration::from_secs(20);
     let status = loop {
+        observe();
         if let Some(status) = child.try_wait().expect("wait for the script") {
             break Some(status);
         }
@@ -119,7 +133,7 @@ async fn run_script(py: &Path, cluster: &MockCluster, script: &str, args: &[&str
             let _ = child.wait();
             break None;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let out = out_reader.join().unwrap();
     let err = err_reader.join().unwrap();
@@ -360,13 +374,42 @@ async fn idempotent_producer_dedups_after_dropped_connections() {
 
 // ---- consumer group ------------------------------------------------------------------------
 
+/// A sample of the group's state taken while librdkafka drives it.
+#[derive(Debug, Clone, PartialEq)]
+struct GroupSample {
+    state: GroupState,
+    generation: i32,
+    protocol: Option<String>,
+    /// Each member's assigned partitions of the topic (from the leader's SyncGroup), sorted.
+    assignments: Vec<Vec<i32>>,
+}
+
+fn sample_group(cluster: &MockCluster, group: &str, topic: &str) -> Option<GroupSample> {
+    let info = cluster.group(group)?;
+    let mut assignments: Vec<Vec<i32>> = info
+        .members
+        .iter()
+        .map(|m| {
+            let (_, a) = ConsumerProtocolAssignment::from_bytes(m.assignment.clone())
+                .unwrap_or_else(|e| panic!("{group}: member {}'s assignment does not decode: {e}", m.member_id));
+            let mut ps: Vec<i32> =
+                a.assigned_partitions.iter().filter(|t| t.topic == topic).flat_map(|t| t.partitions.clone()).collect();
+            ps.sort_unstable();
+            ps
+        })
+        .collect();
+    assignments.sort();
+    Some(GroupSample { state: info.state, generation: info.generation_id, protocol: info.protocol, assignments })
+}
+
 async fn group_run(strategy: &str) {
     let Some(py) = python() else { return };
     let cluster = MockCluster::start(3).await.unwrap();
     let topic = format!("grp-{strategy}");
     let group = format!("{topic}-group");
     cluster.create_topic(&topic, 6).unwrap();
-    let summary = run_script(
+    let mut samples: Vec<GroupSample> = Vec::new();
+    let summary = run_script_observed(
         &py,
         &cluster,
         "group.py",
@@ -382,23 +425,50 @@ async fn group_run(strategy: &str) {
             "--session-timeout-ms",
             "6000",
         ],
+        || {
+            if let Some(s) = sample_group(&cluster, &group, &topic) {
+                if samples.last() != Some(&s) {
+                    samples.push(s);
+                }
+            }
+        },
     )
     .await;
+    eprintln!("{group} as the coordinator saw it:\n{samples:#?}");
 
-    // Both members consumed, each its own half.
-    let a = summary["assignment"]["A"].as_array().unwrap();
-    let b = summary["assignment"]["B"].as_array().unwrap();
+    // What librdkafka saw: both members consumed, each its own half.
+    let split = |who: &str| -> Vec<i32> {
+        let mut v: Vec<i32> = summary["assignment"][who].as_array().unwrap().iter().map(|p| int(p) as i32).collect();
+        v.sort_unstable();
+        v
+    };
+    let (a, b) = (split("A"), split("B"));
     assert!(!a.is_empty() && !b.is_empty() && a.len() + b.len() == 6, "assignment {}", summary["assignment"]);
     assert_eq!(int(&summary["consumed"]["A"]) + int(&summary["consumed"]["B"]), 600);
 
-    // The coordinator's view: the group outlived its members, with the chosen protocol.
+    // What the coordinator held meanwhile: a stable generation of both members with the chosen
+    // assignor and the split librdkafka reported, then one of A alone with every partition.
+    let mut pair = vec![a.clone(), b.clone()];
+    pair.sort();
+    // (Cooperative rebalancing passes through a Stable generation where the newcomer has nothing
+    // yet: the split is the one that matters.)
+    let both = samples.iter().find(|s| s.state == GroupState::Stable && s.assignments == pair);
+    let both = both.unwrap_or_else(|| panic!("the group was never Stable with the split {pair:?}: {samples:#?}"));
+    assert_eq!(both.protocol.as_deref(), Some(strategy), "the protocol chosen for the group");
+    let both_gen = both.generation;
+    let alone = samples.iter().find(|s| s.state == GroupState::Stable && s.generation > both_gen);
+    let alone = alone.unwrap_or_else(|| panic!("no Stable generation after B left: {samples:#?}"));
+    assert_eq!(alone.assignments, vec![(0..6).collect::<Vec<i32>>()], "A alone should own every partition");
+    assert_eq!(alone.protocol.as_deref(), Some(strategy));
+
+    // At the end the group outlives its members: Empty, its protocol cleared as Kafka's
+    // GroupMetadata.initNextGeneration does when no member is left, the protocol type kept.
     let info = cluster.group(&group).unwrap_or_else(|| panic!("the cluster knows no group {group}"));
-    assert_eq!(info.protocol_type.as_deref(), Some("consumer"));
-    assert_eq!(info.protocol.as_deref(), Some(strategy), "the protocol chosen for the group");
     assert_eq!(info.state, GroupState::Empty, "both members left: {info:?}");
     assert!(info.members.is_empty(), "members left behind: {:?}", info.members);
-    // A alone, A and B, A alone again: at least three generations (eager: exactly those).
-    assert!(info.generation_id >= 3, "generation {}", info.generation_id);
+    assert_eq!(info.protocol_type.as_deref(), Some("consumer"));
+    assert_eq!(info.protocol, None, "an Empty group has no protocol");
+    assert!(info.generation_id > alone.generation, "the group emptied without a new generation: {info:?}");
 
     // Its committed offsets are what librdkafka committed and read back.
     for p in 0..6 {
@@ -414,20 +484,14 @@ async fn group_run(strategy: &str) {
     {
         assert!(count(api) > 0, "no {api:?} request");
     }
-    assert!(
-        count(ApiKey::LeaveGroup) >= 2,
-        "both members should leave the group, saw {} LeaveGroup",
-        count(ApiKey::LeaveGroup)
-    );
-    let mut protocols = HashMap::new();
+    assert!(count(ApiKey::LeaveGroup) >= 2, "both members should leave, saw {} LeaveGroup", count(ApiKey::LeaveGroup));
     for r in cluster.requests_of(ApiKey::JoinGroup) {
         let RequestBody::JoinGroup(j) = &r.body else { unreachable!() };
         assert_eq!(j.group_id, group);
-        for p in &j.protocols {
-            *protocols.entry(p.name.clone()).or_insert(0) += 1;
-        }
+        assert_eq!(j.protocol_type, "consumer");
+        let names: Vec<&str> = j.protocols.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, [strategy], "JoinGroup protocols");
     }
-    assert!(protocols.contains_key(strategy), "JoinGroup protocols {protocols:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
