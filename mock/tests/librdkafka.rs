@@ -303,9 +303,22 @@ async fn produce_consume_every_codec() {
         let batches = produced_batches(&cluster, topic);
         let all: Vec<&Batch> = batches.values().flatten().collect();
         assert!(!all.is_empty(), "{topic}: no Produce requests logged");
+        let table: Vec<String> = batches
+            .iter()
+            .flat_map(|(p, bs)| {
+                bs.iter().map(move |b| {
+                    let n = b.to_records().unwrap().len();
+                    format!("[{p}] {:?} {n} records, {} bytes", b.compression(), b.size_in_bytes())
+                })
+            })
+            .collect();
         for b in &all {
             assert_eq!(b.magic(), 2, "{topic}: magic");
-            assert_eq!(b.compression(), compression_of(codec), "{topic}: codec of a produced batch");
+            assert_eq!(
+                b.compression(),
+                compression_of(codec),
+                "{topic}: codec of a produced batch; batches: {table:#?}"
+            );
         }
         let most = all.iter().map(|b| b.to_records().unwrap().len()).max().unwrap();
         assert!(most > 10, "{topic}: batches of at most {most} records: compression barely exercised");

@@ -12,7 +12,8 @@ that the partition EOF comes at the high watermark. The high watermarks are also
 ListOffsets (query_watermark_offsets) and must equal the end offsets.
 
 The records are deterministic (seeded): some have null keys or values, empty values, repeated or
-null-valued headers, timestamps that go backwards, values of up to about 20 KB.
+null-valued headers, timestamps that go backwards, values of up to about 20 KB. Each also has a
+300-byte repetitive header, so that any batch of them compresses (see PAD).
 
 The JSON summary lists, per codec, the topic and every produced record (partition, offset,
 timestamp, hex key/value, headers) so that the caller can compare them with the broker's log.
@@ -33,6 +34,12 @@ from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_CREATE_TIME, Consumer, K
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 BASE_TS = 1_700_000_000_000
 
+# Every record carries this header, so that every batch librdkafka may form compresses: it sends
+# a batch uncompressed when compressing would not make it smaller (rdkafka_msgset_writer.c), and
+# where it splits the records into batches depends on its threads' timing. With the padding, each
+# record compresses on its own, so the caller can insist that every batch uses the codec.
+PAD = b"padding so that any batch compresses; " * 8
+
 WORDS = [b"alpha", b"bravo", b"charlie", b"delta", b"echo", b"foxtrot", b"golf", b"hotel", b"india", b"juliet"]
 
 
@@ -52,7 +59,7 @@ def make_records(topic, codec, count, partitions, seed):
             value = b"".join(rng.choice(WORDS) for _ in range(4000))[:20_000]  # a big one
         else:
             value = b" ".join(rng.choice(WORDS) for _ in range(rng.randrange(1, 40))) + f" #{i}".encode()
-        headers = [("idx", str(i).encode()), ("codec", codec.encode())]
+        headers = [("idx", str(i).encode()), ("codec", codec.encode()), ("pad", PAD)]
         if i % 4 == 1:
             headers.append(("dup", b"first"))
             headers.append(("dup", b"second"))
