@@ -15,7 +15,7 @@
 //! progress and librdkafka's log). The scripts also run against any broker by hand, e.g.
 //! `$(scripts/pyenv.sh) mock/tests/librdkafka/group.py --bootstrap 127.0.0.1:9092`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -330,8 +330,20 @@ async fn produce_consume_every_codec() {
 /// Runs idempotent.py against `topic` (4 partitions, created here) and checks the cluster side.
 /// Returns the summary and the number of batches librdkafka resent.
 async fn idempotent_run(py: &Path, cluster: &MockCluster, topic: &str) -> (Value, usize) {
-    let summary =
-        run_script(py, cluster, "idempotent.py", &["--topic", topic, "--partitions", "4", "--count", "2000"]).await;
+    idempotent_run_observed(py, cluster, topic, &[], || {}).await
+}
+
+/// [`idempotent_run`] with extra script arguments and an observer (see [`run_script_observed`]).
+async fn idempotent_run_observed(
+    py: &Path,
+    cluster: &MockCluster,
+    topic: &str,
+    extra: &[&str],
+    observe: impl FnMut(),
+) -> (Value, usize) {
+    let mut args = vec!["--topic", topic, "--partitions", "4", "--count", "2000"];
+    args.extend_from_slice(extra);
+    let summary = run_script_observed(py, cluster, "idempotent.py", &args, observe).await;
     assert_eq!(int(&summary["consumed"]), 2000);
     let inits = cluster.requests_of(ApiKey::InitProducerId);
     assert!(!inits.is_empty(), "the idempotent producer never sent InitProducerId");
@@ -346,6 +358,19 @@ async fn idempotent_run(py: &Path, cluster: &MockCluster, topic: &str) -> (Value
     assert_no_duplicates(cluster, topic, 4);
     let resent = assert_idempotent_batches(cluster, topic, pid);
     (summary, resent)
+}
+
+/// The brokers that received Produce requests for `topic[partition]`.
+fn produce_brokers(cluster: &MockCluster, topic: &str, partition: i32) -> BTreeSet<i32> {
+    cluster
+        .requests_of(ApiKey::Produce)
+        .into_iter()
+        .filter(|r| {
+            let RequestBody::Produce(p) = &r.body else { unreachable!() };
+            p.topic_data.iter().any(|t| t.name == topic && t.partition_data.iter().any(|d| d.index == partition))
+        })
+        .map(|r| r.broker)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -383,6 +408,71 @@ async fn idempotent_producer_dedups_after_dropped_connections() {
     let (summary, resent) = idempotent_run(&py, &cluster, "idem-drop").await;
     assert!(resent >= 2, "librdkafka should resend the unanswered batches, it resent {resent}");
     assert!(int(&summary["stats"]["disconnects"]) >= 2, "librdkafka saw no disconnect: {}", summary["stats"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_producer_follows_leader_moves() {
+    let Some(py) = python() else { return };
+    let cluster = MockCluster::start(3).await.unwrap();
+    let topic = "idem-move";
+    cluster.create_topic(topic, 4).unwrap();
+    let old: Vec<i32> = (0..4).map(|p| cluster.leader(topic, p).unwrap()).collect();
+    let new = |p: usize| old[p] % 3 + 1;
+    // As soon as the first batch arrives, partitions 0 and 1 get new leaders: librdkafka must find
+    // them (NOT_LEADER_OR_FOLLOWER from the old ones, then Metadata) and go on with its sequences.
+    let mut moved = false;
+    let (summary, resent) =
+        idempotent_run_observed(&py, &cluster, topic, &["--chunk", "100", "--pause-ms", "50"], || {
+            if !moved && !cluster.requests_of(ApiKey::Produce).is_empty() {
+                for p in [0, 1] {
+                    cluster.move_leader(topic, p as i32, new(p)).unwrap();
+                }
+                moved = true;
+            }
+        })
+        .await;
+    assert!(moved);
+    for p in [0, 1] {
+        let brokers = produce_brokers(&cluster, topic, p as i32);
+        assert!(
+            brokers.contains(&old[p]) && brokers.contains(&new(p)),
+            "{topic}[{p}]: produced to brokers {brokers:?}; the leader moved from {} to {}",
+            old[p],
+            new(p)
+        );
+    }
+    eprintln!("librdkafka: {} (resent {resent} batches)", summary["stats"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_producer_survives_broker_stop() {
+    let Some(py) = python() else { return };
+    let cluster = MockCluster::start(3).await.unwrap();
+    let topic = "idem-stop";
+    cluster.create_topic(topic, 4).unwrap();
+    let victim = cluster.leader(topic, 2).unwrap();
+    // Once production has begun, the leader of partition 2 goes down (its connections drop,
+    // possibly with requests in flight); the partition fails over to another replica.
+    let mut stopped = false;
+    let (summary, resent) =
+        idempotent_run_observed(&py, &cluster, topic, &["--chunk", "100", "--pause-ms", "50"], || {
+            if !stopped && produce_brokers(&cluster, topic, 2).contains(&victim) {
+                cluster.stop_broker(victim).unwrap();
+                stopped = true;
+            }
+        })
+        .await;
+    assert!(stopped);
+    let successor = cluster.leader(topic, 2).unwrap();
+    assert_ne!(successor, victim);
+    let brokers = produce_brokers(&cluster, topic, 2);
+    assert!(
+        brokers.contains(&successor),
+        "{topic}[2]: produced to brokers {brokers:?}, never to the new leader {successor}"
+    );
+    // (No check of librdkafka's disconnect count here: it drops a broker that left the metadata
+    // from its statistics, counters included.)
+    eprintln!("librdkafka: {} (resent {resent} batches)", summary["stats"]);
 }
 
 // ---- consumer group ------------------------------------------------------------------------

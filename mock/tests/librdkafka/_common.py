@@ -160,10 +160,11 @@ class Scenario:
 
     # -- producing -----------------------------------------------------------------------------
 
-    def produce_all(self, producer, records, what):
+    def produce_all(self, producer, records, what, chunk=0, pause=0.0):
         """Produces `records` (dicts: topic, partition, key, value, headers, timestamp), flushes,
         and checks every delivery report succeeded. Returns the (partition, offset) of each, in
-        the order given."""
+        the order given. With `chunk`, pauses `pause` seconds (serving callbacks) after every
+        `chunk` records, so that the production spans some time."""
         reports = [None] * len(records)
 
         def on_delivery(err, msg, i):
@@ -180,6 +181,10 @@ class Scenario:
                     break
                 except BufferError:
                     producer.poll(0.05)
+            if chunk and (i + 1) % chunk == 0 and i + 1 < len(records):
+                t_end = time.monotonic() + pause
+                while time.monotonic() < t_end:
+                    producer.poll(max(0.0, t_end - time.monotonic()))
         left = producer.flush(max(0.5, self.remaining() - 2.0))
         self.check_no_fatal()
         if left:

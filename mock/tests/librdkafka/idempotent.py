@@ -8,8 +8,9 @@ succeeded, in produce order per partition, at contiguous offsets. Then reads eve
 the beginning and checks there are exactly COUNT records, each once, in produce order per
 partition, with the produced keys and values.
 
-Faults the caller injected into the broker (errors, dropped connections) are expected to be
-retried by librdkafka; the summary reports the retries and errors librdkafka counted (from its
+Faults the caller injected into the broker (errors, dropped connections, leaders moved or brokers
+stopped while --chunk/--pause-ms spread the production over time) are expected to be retried by
+librdkafka; the summary reports the retries and errors librdkafka counted (from its
 statistics) so that the caller can check that the faults were hit.
 
 --quirks tansu: none needed.
@@ -57,7 +58,7 @@ def main(sc):
             "statistics.interval.ms": 100,
             "stats_cb": on_stats,
         }))
-    placed = sc.produce_all(producer, records, "idempotent produce")
+    placed = sc.produce_all(producer, records, "idempotent produce", chunk=args.chunk, pause=args.pause_ms / 1000)
     # One more poll so that the final statistics arrive.
     t_end = time.monotonic() + 0.3
     while time.monotonic() < t_end:
@@ -161,5 +162,8 @@ if __name__ == "__main__":
     sc.parser.add_argument("--partitions", type=int, default=4)
     sc.parser.add_argument("--count", type=int, default=2000)
     sc.parser.add_argument("--batch", type=int, default=50, help="batch.num.messages (default 50)")
+    sc.parser.add_argument("--chunk", type=int, default=0,
+                           help="pause after every CHUNK records (default 0: produce all at once)")
+    sc.parser.add_argument("--pause-ms", type=int, default=0, help="the pause, in ms")
     sc.parse()
     sc.run(main)
