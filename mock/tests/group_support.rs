@@ -83,9 +83,8 @@ pub fn broker_addr(cluster: &MockCluster, id: i32) -> SocketAddr {
 /// The coordinator of `group`, asked of broker `ask` (FindCoordinator v3): (node id, address).
 pub async fn find_coordinator_via(cluster: &MockCluster, ask: i32, group: &str) -> (i32, SocketAddr) {
     let mut conn = Conn::connect(broker_addr(cluster, ask), "finder").await;
-    let resp = conn
-        .call(3, &FindCoordinatorRequest { key: group.to_string(), key_type: 0, ..Default::default() })
-        .await;
+    let resp =
+        conn.call(3, &FindCoordinatorRequest { key: group.to_string(), key_type: 0, ..Default::default() }).await;
     assert_eq!(resp.error_code, 0, "FindCoordinator: {resp:?}");
     (resp.node_id, format!("{}:{}", resp.host, resp.port).parse().unwrap())
 }
