@@ -251,6 +251,19 @@ impl Member {
         ErrorCode::from_i16(self.conn.call(4, &req).await.error_code)
     }
 
+    /// Heartbeats (every 5 ms) until the answer is not NONE, and returns it; panics after
+    /// [`LIMIT`].
+    pub async fn heartbeat_until_told(&mut self) -> ErrorCode {
+        let started = std::time::Instant::now();
+        loop {
+            match self.heartbeat().await {
+                ErrorCode::NONE => tokio::time::sleep(Duration::from_millis(5)).await,
+                e => return e,
+            }
+            assert!(started.elapsed() < LIMIT, "{} was never told to rejoin", self.client_id);
+        }
+    }
+
     pub async fn leave(&mut self) -> LeaveGroupResponse {
         let req = LeaveGroupRequest {
             group_id: self.group.clone(),
@@ -315,13 +328,7 @@ pub async fn stable_pair(cluster: &MockCluster, group: &str) -> (Member, Member)
         b.join().await;
         b
     });
-    loop {
-        match a.heartbeat().await {
-            ErrorCode::NONE => tokio::time::sleep(Duration::from_millis(5)).await,
-            ErrorCode::REBALANCE_IN_PROGRESS => break,
-            e => panic!("heartbeat: {e:?}"),
-        }
-    }
+    assert_eq!(a.heartbeat_until_told().await, ErrorCode::REBALANCE_IN_PROGRESS);
     a.join().await;
     let b = b_join.await.unwrap();
     assert_eq!(a.generation, b.generation);
