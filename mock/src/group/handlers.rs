@@ -151,7 +151,8 @@ fn sync_reply(c: &Cluster, ctx: &RequestCtx, r: SyncGroupRequest) -> Reply<SyncG
         return Reply::Now(sync_error(ErrorCode::INVALID_GROUP_ID));
     }
     let brokers = Brokers::read(c);
-    let mut inner = c.groups.core.lock();
+    let core = &c.groups.core;
+    let mut inner = core.lock();
     if let Err(e) = inner.check_coordinator(&brokers, ctx.broker, &r.group_id) {
         return Reply::Now(sync_error(e));
     }
@@ -170,7 +171,7 @@ fn sync_reply(c: &Cluster, ctx: &RequestCtx, r: SyncGroupRequest) -> Reply<SyncG
         return Reply::Now(sync_error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL));
     }
     let assignments: Vec<(String, Bytes)> = r.assignments.into_iter().map(|a| (a.member_id, a.assignment)).collect();
-    group.sync(&r.member_id, assignments)
+    group.sync(&core.cx, &r.member_id, assignments)
 }
 
 /// Heartbeat: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin.
@@ -187,7 +188,8 @@ fn heartbeat_error(c: &Cluster, ctx: &RequestCtx, r: HeartbeatRequest) -> ErrorC
         return ErrorCode::INVALID_GROUP_ID;
     }
     let brokers = Brokers::read(c);
-    let mut inner = c.groups.core.lock();
+    let core = &c.groups.core;
+    let mut inner = core.lock();
     if let Err(e) = inner.check_coordinator(&brokers, ctx.broker, &r.group_id) {
         return e;
     }
@@ -198,7 +200,7 @@ fn heartbeat_error(c: &Cluster, ctx: &RequestCtx, r: HeartbeatRequest) -> ErrorC
     if r.generation_id != group.generation {
         return ErrorCode::ILLEGAL_GENERATION;
     }
-    group.heartbeat(&r.member_id)
+    group.heartbeat(&core.cx, &r.member_id)
 }
 
 /// LeaveGroup: v0–2 one member by id; v3+ a batch, static members possibly by instance id only.

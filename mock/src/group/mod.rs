@@ -127,7 +127,7 @@ impl Groups {
         let mut inner = self.core.lock();
         for id in inner.forget_broker(broker) {
             if let Some(g) = inner.groups.get_mut(&id) {
-                g.coordinator_moved();
+                g.coordinator_moved(&self.core.cx);
             }
         }
     }

@@ -17,7 +17,7 @@ use kafkit_protocol::messages::txn_offset_commit_response::{
 use kafkit_protocol::messages::*;
 use kafkit_protocol::{ApiKey, ErrorCode};
 
-use super::coordinator::{Brokers, Inner};
+use super::coordinator::{Brokers, Cx, Inner};
 use super::state::{Committed, Group, Phase};
 use crate::broker::RequestCtx;
 use crate::cluster::Cluster;
@@ -75,8 +75,9 @@ fn commit(
         .collect();
     if errors.iter().any(Option::is_none) {
         let brokers = Brokers::read(c);
-        let mut inner = c.groups.core.lock();
-        let group_error = match accept_commit(&mut inner, &brokers, ctx.broker, &who) {
+        let core = &c.groups.core;
+        let mut inner = core.lock();
+        let group_error = match accept_commit(&core.cx, &mut inner, &brokers, ctx.broker, &who) {
             Err(e) => Some(e),
             Ok(group) => {
                 for (p, _) in parts.iter().zip(&errors).filter(|(_, e)| e.is_none()) {
@@ -101,6 +102,7 @@ fn commit(
 
 /// Kafka's commit checks (`validateOffsetCommit` and the state checks): the group to store in.
 fn accept_commit<'a>(
+    cx: &Cx,
     inner: &'a mut Inner,
     brokers: &Brokers,
     broker: i32,
@@ -131,7 +133,7 @@ fn accept_commit<'a>(
         match group.phase {
             Phase::CompletingRebalance(_) => return Err(ErrorCode::REBALANCE_IN_PROGRESS),
             // A commit is as good as a heartbeat.
-            Phase::PreparingRebalance(_) | Phase::Stable(_) => group.touch(who.member_id),
+            Phase::PreparingRebalance(_) | Phase::Stable(_) => group.touch(cx, who.member_id),
             Phase::Empty => {}
         }
     }

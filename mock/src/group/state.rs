@@ -87,6 +87,8 @@ pub(super) struct Member {
     pub deadline: Instant,
     /// The token of its session timer.
     pub timer: u64,
+    /// When that timer wakes next.
+    pub timer_at: Instant,
 }
 
 impl Member {
@@ -103,8 +105,16 @@ impl Member {
         self.protocols == protocols
     }
 
-    fn touch(&mut self, now: Instant) {
+    /// Refreshes its session: it expires a session timeout from `now`. If that is sooner than
+    /// its timer wakes (a new member's long first deadline, a shorter session timeout), the
+    /// timer is replaced.
+    fn touch(&mut self, cx: &Cx, group: (&str, u64), now: Instant) {
         self.deadline = now + self.session_timeout;
+        if self.deadline < self.timer_at {
+            self.timer = next_token();
+            self.timer_at = self.deadline;
+            cx.start_timer(group.0, group.1, TimerKind::Session, self.timer, self.deadline);
+        }
     }
 
     /// Answers its parked JoinGroup, if any.
@@ -396,6 +406,7 @@ impl Group {
             is_new: true,
             deadline: now + NEW_MEMBER_JOIN_TIMEOUT,
             timer: token,
+            timer_at: now + NEW_MEMBER_JOIN_TIMEOUT,
         };
         if let Phase::PreparingRebalance(Rebalance { initial: Some(init), .. }) = &mut self.phase {
             init.new_member_added = true;
@@ -448,7 +459,8 @@ impl Group {
         m.answer_sync(sync_error(ErrorCode::FENCED_INSTANCE_ID));
         m.member_id = new_id.clone();
         m.client_id = p.client_id;
-        m.touch(now);
+        m.session_timeout = p.session_timeout;
+        m.touch(cx, (&self.id, self.uid), now);
         let protocols_changed = !m.matches(&p.protocols);
         m.protocols = p.protocols;
         m.session_timeout = p.session_timeout;
@@ -570,7 +582,7 @@ impl Group {
             .collect();
         for (m, answer) in self.members.iter_mut().zip(answers) {
             m.answer_join(answer);
-            m.touch(now);
+            m.touch(cx, (&self.id, self.uid), now);
             m.is_new = false;
         }
     }
@@ -578,7 +590,7 @@ impl Group {
     // ---------------------------------------------------------------- SyncGroup
 
     /// A SyncGroup (already validated by the caller for member and generation).
-    pub fn sync(&mut self, member_id: &str, assignments: Vec<(String, Bytes)>) -> Reply<SyncGroupResponse> {
+    pub fn sync(&mut self, cx: &Cx, member_id: &str, assignments: Vec<(String, Bytes)>) -> Reply<SyncGroupResponse> {
         let now = Instant::now();
         let is_leader = self.is_leader(member_id);
         match &mut self.phase {
@@ -587,10 +599,10 @@ impl Group {
             Phase::Stable(sync) => {
                 sync.pending.remove(member_id);
                 let (protocol_type, protocol_name) = (self.protocol_type.clone(), self.protocol.clone());
-                let Some(m) = self.member_mut(member_id) else {
+                let Some(m) = self.members.iter_mut().find(|m| m.member_id == member_id) else {
                     return Reply::Now(sync_error(ErrorCode::UNKNOWN_MEMBER_ID));
                 };
-                m.touch(now);
+                m.touch(cx, (&self.id, self.uid), now);
                 Reply::Now(SyncGroupResponse {
                     protocol_type,
                     protocol_name,
@@ -608,7 +620,7 @@ impl Group {
                 m.answer_sync(sync_error(ErrorCode::REBALANCE_IN_PROGRESS));
                 m.awaiting_sync = Some(tx);
                 if is_leader {
-                    self.set_assignment(assignments, now);
+                    self.set_assignment(cx, assignments, now);
                 }
                 Reply::Later(rx)
             }
@@ -617,7 +629,7 @@ impl Group {
 
     /// The leader's assignment: stored (members it left out get an empty one), every waiting
     /// member answered; the group is Stable.
-    fn set_assignment(&mut self, assignments: Vec<(String, Bytes)>, now: Instant) {
+    fn set_assignment(&mut self, cx: &Cx, assignments: Vec<(String, Bytes)>, now: Instant) {
         let Phase::CompletingRebalance(sync) = std::mem::replace(&mut self.phase, Phase::Empty) else { return };
         for m in &mut self.members {
             m.assignment =
@@ -629,7 +641,7 @@ impl Group {
                 ..Default::default()
             };
             if m.answer_sync(answer) {
-                m.touch(now);
+                m.touch(cx, (&self.id, self.uid), now);
             }
         }
         self.phase = Phase::Stable(sync);
@@ -638,16 +650,16 @@ impl Group {
     // ---------------------------------------------------------------- Heartbeat, LeaveGroup
 
     /// A Heartbeat (already validated for member and generation).
-    pub fn heartbeat(&mut self, member_id: &str) -> ErrorCode {
+    pub fn heartbeat(&mut self, cx: &Cx, member_id: &str) -> ErrorCode {
         let now = Instant::now();
         let answer = match self.phase {
             Phase::Empty => return ErrorCode::UNKNOWN_MEMBER_ID,
             Phase::PreparingRebalance(_) => ErrorCode::REBALANCE_IN_PROGRESS,
             Phase::CompletingRebalance(_) | Phase::Stable(_) => ErrorCode::NONE,
         };
-        match self.member_mut(member_id) {
+        match self.members.iter_mut().find(|m| m.member_id == member_id) {
             Some(m) => {
-                m.touch(now);
+                m.touch(cx, (&self.id, self.uid), now);
                 answer
             }
             None => ErrorCode::UNKNOWN_MEMBER_ID,
@@ -655,10 +667,10 @@ impl Group {
     }
 
     /// Refreshes a member's session (an offset commit counts as a heartbeat).
-    pub fn touch(&mut self, member_id: &str) {
+    pub fn touch(&mut self, cx: &Cx, member_id: &str) {
         let now = Instant::now();
-        if let Some(m) = self.member_mut(member_id) {
-            m.touch(now);
+        if let Some(m) = self.members.iter_mut().find(|m| m.member_id == member_id) {
+            m.touch(cx, (&self.id, self.uid), now);
         }
     }
 
@@ -719,11 +731,13 @@ impl Group {
             TimerKind::Session => {
                 let m = self.members.iter_mut().find(|m| m.timer == token)?;
                 if now < m.deadline {
+                    m.timer_at = m.deadline;
                     return Some(m.deadline);
                 }
                 if !m.is_new && (m.awaiting_join.is_some() || m.awaiting_sync.is_some()) {
                     // Waiting in a rebalance keeps a member alive.
-                    m.touch(now);
+                    m.deadline = now + m.session_timeout;
+                    m.timer_at = m.deadline;
                     return Some(m.deadline);
                 }
                 let id = m.member_id.clone();
@@ -783,12 +797,13 @@ impl Group {
 
     /// Its coordinator moved: parked requests are answered NOT_COORDINATOR (the members find
     /// the new coordinator and retry) and sessions restart, as when Kafka loads a group.
-    pub fn coordinator_moved(&mut self) {
+    pub fn coordinator_moved(&mut self, cx: &Cx) {
         let now = Instant::now();
         for m in &mut self.members {
-            m.answer_join(join_error(&m.member_id.clone(), ErrorCode::NOT_COORDINATOR));
+            let id = m.member_id.clone();
+            m.answer_join(join_error(&id, ErrorCode::NOT_COORDINATOR));
             m.answer_sync(sync_error(ErrorCode::NOT_COORDINATOR));
-            m.touch(now);
+            m.touch(cx, (&self.id, self.uid), now);
         }
     }
 
