@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::cluster::Config;
+use crate::cluster::{Cluster, Config};
 use coordinator::{Core, GroupConfig};
 
 pub(crate) use handlers::{
@@ -118,6 +118,15 @@ impl Groups {
     pub fn committed(&self, group_id: &str, topic: &str, partition: i32) -> Option<i64> {
         let inner = self.core.lock();
         inner.groups.get(group_id)?.offsets.get(topic)?.get(&partition).map(|c| c.offset)
+    }
+
+    /// The broker coordinating a transactional id (the one FindCoordinator with key type 1
+    /// names), for the transaction APIs to answer NOT_COORDINATOR elsewhere; None if no broker
+    /// is up.
+    #[allow(dead_code)] // for the transaction coordinator (handlers/txn.rs)
+    pub fn txn_coordinator(&self, cluster: &Cluster, transactional_id: &str) -> Option<i32> {
+        let brokers = coordinator::Brokers::read(cluster);
+        self.core.lock().coordinator(&brokers, coordinator::KEY_TRANSACTION, transactional_id)
     }
 
     /// A broker went down: the keys it coordinated move to another broker (on their next

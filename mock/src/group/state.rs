@@ -47,19 +47,29 @@ pub(super) fn sync_error(error: ErrorCode) -> SyncGroupResponse {
 /// A committed offset.
 #[derive(Debug, Clone)]
 pub(super) struct Committed {
+    /// The offset.
     pub offset: i64,
+    /// The leader epoch the committer saw (-1 if unknown).
     pub leader_epoch: i32,
+    /// The committer's metadata (empty if none).
     pub metadata: String,
 }
 
 /// What a joining member asks for.
 pub(super) struct JoinParams {
+    /// Its member id; empty for a new member.
     pub member_id: String,
+    /// Its static id, if it is a static member.
     pub group_instance_id: Option<String>,
+    /// The client id of the request.
     pub client_id: String,
+    /// Already checked against the accepted range.
     pub session_timeout: Duration,
+    /// How long a rebalance may wait for it.
     pub rebalance_timeout: Duration,
+    /// `"consumer"` for consumers.
     pub protocol_type: String,
+    /// The protocols it supports, in its order of preference, with their metadata.
     pub protocols: Vec<(String, Bytes)>,
     /// JoinGroup v4+: an unknown member first gets MEMBER_ID_REQUIRED.
     pub require_known_member_id: bool,
@@ -67,15 +77,22 @@ pub(super) struct JoinParams {
     pub supports_skip_assignment: bool,
 }
 
+/// A member of a group.
 #[derive(Debug)]
 pub(super) struct Member {
+    /// The id the coordinator gave it (a static member gets a new one each time it restarts).
     pub member_id: String,
+    /// Its static id, if it is a static member.
     pub group_instance_id: Option<String>,
+    /// The client id of its JoinGroup.
     pub client_id: String,
+    /// How long it may go without a heartbeat.
     pub session_timeout: Duration,
+    /// How long a rebalance waits for it to rejoin.
     pub rebalance_timeout: Duration,
     /// The protocols it supports, in its order of preference, with their metadata.
     pub protocols: Vec<(String, Bytes)>,
+    /// What the leader assigned to it in the current generation.
     pub assignment: Bytes,
     /// Its parked JoinGroup, if it is waiting for the rebalance to complete.
     pub awaiting_join: Option<JoinWaiter>,
@@ -178,15 +195,22 @@ pub(super) enum Phase {
     Stable(SyncWait),
 }
 
+/// A classic group.
 #[derive(Debug)]
 pub(super) struct Group {
+    /// The group id.
     pub id: String,
     /// Tells this group from an earlier one of the same id (deleted since).
     pub uid: u64,
+    /// Its state, which drives every decision.
     pub phase: Phase,
+    /// Bumped each time a join completes.
     pub generation: i32,
+    /// Set by the first member; kept when the group empties.
     pub protocol_type: Option<String>,
+    /// The protocol chosen for the current generation.
     pub protocol: Option<String>,
+    /// The leader's member id.
     pub leader: Option<String>,
     /// The members, in join order.
     pub members: Vec<Member>,
