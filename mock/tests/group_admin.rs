@@ -1,7 +1,7 @@
 //! FindCoordinator, NOT_COORDINATOR, injected faults, coordinator failover, and the group admin
 //! APIs (DescribeGroups, ListGroups, DeleteGroups) over the wire.
 
-#[path = "group_support.rs"]
+#[path = "group_support/mod.rs"]
 mod support;
 
 use std::collections::BTreeSet;

@@ -1,7 +1,7 @@
 //! The group coordinator's classic membership protocol over the wire: JoinGroup, SyncGroup,
 //! Heartbeat, LeaveGroup, session and rebalance timeouts, static members.
 
-#[path = "group_support.rs"]
+#[path = "group_support/mod.rs"]
 mod support;
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Committed offsets over the wire: OffsetCommit, OffsetFetch (v1–v9), TxnOffsetCommit, and their
 //! group checks.
 
-#[path = "group_support.rs"]
+#[path = "group_support/mod.rs"]
 mod support;
 
 use kafkit_mock::Fault;

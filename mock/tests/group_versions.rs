@@ -2,7 +2,7 @@
 //! cannot encode at some version would close the connection instead), and odd inputs get
 //! errors, not a dead connection.
 
-#[path = "group_support.rs"]
+#[path = "group_support/mod.rs"]
 mod support;
 
 use bytes::Bytes;
