@@ -28,8 +28,7 @@ const MAX_FRAME: usize = 100 * 1024 * 1024;
 pub(crate) struct RequestCtx {
     pub broker: i32,
     pub version: i16,
-    /// For member ids (used by the group coordinator).
-    #[allow(dead_code)]
+    /// The client id of the request (member ids are built from it).
     pub client_id: String,
 }
 

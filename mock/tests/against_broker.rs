@@ -27,7 +27,9 @@ fn broker_addr() -> Option<SocketAddr> {
             let first = b.split(',').next().unwrap();
             Some(std::net::ToSocketAddrs::to_socket_addrs(first).expect("KAFKIT_TEST_BROKERS resolves").next().unwrap())
         }
-        _ if std::env::var_os("CI").is_some() => panic!("CI must run this test: set KAFKIT_TEST_BROKERS (scripts/test.sh does)"),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI must run this test: set KAFKIT_TEST_BROKERS (scripts/test.sh does)")
+        }
         _ => None,
     }
 }
@@ -48,7 +50,12 @@ struct Observed {
 async fn scenario(addr: SocketAddr, topic: &str) -> Observed {
     let mut conn = Conn::connect(addr).await;
     let create = CreateTopicsRequest {
-        topics: vec![CreatableTopic { name: topic.into(), num_partitions: 2, replication_factor: 1, ..Default::default() }],
+        topics: vec![CreatableTopic {
+            name: topic.into(),
+            num_partitions: 2,
+            replication_factor: 1,
+            ..Default::default()
+        }],
         timeout_ms: 10_000,
         ..Default::default()
     };
@@ -87,7 +94,12 @@ async fn scenario(addr: SocketAddr, topic: &str) -> Observed {
         max_bytes: 1 << 20,
         topics: vec![FetchTopic {
             topic: topic.into(),
-            partitions: vec![FetchPartition { partition: 0, fetch_offset: 0, partition_max_bytes: 1 << 20, ..Default::default() }],
+            partitions: vec![FetchPartition {
+                partition: 0,
+                fetch_offset: 0,
+                partition_max_bytes: 1 << 20,
+                ..Default::default()
+            }],
             ..Default::default()
         }],
         ..Default::default()
