@@ -525,3 +525,15 @@ async fn create_and_delete_topics() {
     assert_eq!(E(resp.responses[1].error_code), ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
     assert_eq!(cluster.high_watermark("new", 0), None);
 }
+
+#[tokio::test]
+async fn produce_below_v3_and_fetch_below_v4_are_unsupported_as_in_kafka_4() {
+    let cluster = MockCluster::start(1).await.unwrap();
+    cluster.create_topic("t", 1).unwrap();
+    let mut conn = leader_conn(&cluster, "t", 0).await;
+    let p = conn.send(2, &produce_req("t", 0, batch(&["x"], 0), -1)).await;
+    assert_eq!(E(p.responses[0].partition_responses[0].error_code), ErrorCode::UNSUPPORTED_VERSION);
+    let f = conn.send(3, &fetch_req("t", 0, 0, 0, 0, 0)).await;
+    assert_eq!(E(f.responses[0].partitions[0].error_code), ErrorCode::UNSUPPORTED_VERSION);
+    assert!(cluster.records("t", 0).unwrap().is_empty());
+}

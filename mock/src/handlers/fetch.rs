@@ -115,6 +115,10 @@ fn partition(
     if let Some(e) = c.faults.error(ApiKey::Fetch, ctx.broker, Some((topic, p.partition))) {
         return fail(resp, e);
     }
+    if ctx.version < 4 {
+        // Like Kafka 4.0: Fetch v0–v3 would need the legacy message formats.
+        return fail(resp, ErrorCode::UNSUPPORTED_VERSION);
+    }
     if part.leader != ctx.broker {
         resp.current_leader =
             LeaderIdAndEpoch { leader_id: part.leader, leader_epoch: part.leader_epoch, ..Default::default() };

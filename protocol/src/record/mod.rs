@@ -52,6 +52,7 @@ mod batch;
 mod builder;
 pub mod compression;
 mod control;
+mod fetched;
 #[cfg(test)]
 mod interop;
 mod iter;
@@ -68,6 +69,7 @@ pub use batch::{
 pub use builder::RecordBatchBuilder;
 pub use compression::{Compression, ParseCompressionError, DEFAULT_MAX_DECOMPRESSED_SIZE};
 pub use control::{ControlRecord, ControlRecordType};
+pub use fetched::PartitionBatches;
 pub use iter::{Batch, BatchRecords, Batches, BlobRecords};
 pub use legacy::{LegacyBatch, LegacyMessageSetBuilder, LegacyRecords, MAGIC_V0, MAGIC_V1};
 pub use options::DecodeOptions;
