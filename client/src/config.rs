@@ -263,6 +263,13 @@ mod tests {
     }
 
     #[test]
+    fn new_splits_comma_separated_lists() {
+        let c = ClientConfig::new(["a:1,b:2", " c:3 "]);
+        assert_eq!(c.bootstrap_servers, ["a:1", "b:2", "c:3"]);
+        c.validate_for_client().unwrap();
+    }
+
+    #[test]
     fn defaults_match_the_java_client() {
         let c = ClientConfig::default();
         assert_eq!(c.request_timeout, Duration::from_secs(30));
