@@ -1,0 +1,92 @@
+//! Connect, ApiVersions and metadata against a real broker (Tansu, node id 111).
+//!
+//! The broker's `host:port` list comes from `KAFKIT_TEST_BROKERS` (start one with
+//! `scripts/tansu.sh start`). Without it the tests are skipped with a message, unless `CI` is
+//! set, where a missing broker is a failure.
+
+use std::time::Duration;
+
+use kafkit_client::protocol::messages::create_topics_request::CreatableTopic;
+use kafkit_client::protocol::messages::{CreateTopicsRequest, MetadataRequest};
+use kafkit_client::protocol::ApiKey;
+use kafkit_client::{Client, ClientConfig, Connection, ConnectionConfig};
+
+/// Tansu's fixed node id.
+const TANSU_NODE_ID: i32 = 111;
+
+fn brokers() -> Option<String> {
+    match std::env::var("KAFKIT_TEST_BROKERS") {
+        Ok(b) if !b.trim().is_empty() => Some(b),
+        _ => {
+            assert!(std::env::var_os("CI").is_none(), "CI is set but KAFKIT_TEST_BROKERS is not: start a broker");
+            eprintln!("skipped: set KAFKIT_TEST_BROKERS=host:port (e.g. from scripts/tansu.sh start) to run");
+            None
+        }
+    }
+}
+
+/// A topic name no earlier run used.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+#[tokio::test]
+async fn connect_and_negotiate_versions() {
+    let Some(brokers) = brokers() else { return };
+    let addr = brokers.split(',').next().unwrap().trim().to_string();
+    let conn = Connection::connect(&addr, &ConnectionConfig::default()).await.unwrap();
+    for api in [ApiKey::Produce, ApiKey::Fetch, ApiKey::Metadata, ApiKey::ApiVersions] {
+        assert!(conn.api_versions().broker_range(api).is_some(), "{api:?} not announced");
+    }
+    let v = conn.version_of::<MetadataRequest>().unwrap();
+    assert!(v >= 1, "Metadata v{v}");
+    let md = conn.send(&MetadataRequest { topics: Some(vec![]), ..Default::default() }).await.unwrap();
+    assert!(md.brokers.iter().any(|b| b.node_id == TANSU_NODE_ID), "{:?}", md.brokers);
+    // Pipelined requests on the real broker too.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let conn = conn.clone();
+        tasks.spawn(async move { conn.send(&MetadataRequest { topics: Some(vec![]), ..Default::default() }).await });
+    }
+    for r in tasks.join_all().await {
+        assert!(!r.unwrap().brokers.is_empty());
+    }
+    conn.close();
+}
+
+#[tokio::test]
+async fn client_metadata_and_leader() {
+    let Some(brokers) = brokers() else { return };
+    let client = Client::connect(ClientConfig::new([brokers.as_str()])).await.unwrap();
+    assert!(client.metadata().broker(TANSU_NODE_ID).is_some());
+    let topic = unique("kafkit-client-md");
+    let conn = client.connection(TANSU_NODE_ID).await.unwrap();
+    let created = conn
+        .send(&CreateTopicsRequest {
+            topics: vec![CreatableTopic {
+                name: topic.clone(),
+                num_partitions: 3,
+                replication_factor: 1,
+                ..Default::default()
+            }],
+            timeout_ms: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.topics[0].error_code, 0, "{created:?}");
+    let md = client.metadata_for(&[topic.as_str()]).await.unwrap();
+    let t = md.topic(&topic).unwrap();
+    assert!(t.error.is_ok(), "{t:?}");
+    assert_eq!(t.partitions.len(), 3);
+    for p in 0..3 {
+        let leader =
+            tokio::time::timeout(Duration::from_secs(20), client.leader_for(&topic, p)).await.unwrap().unwrap();
+        assert_eq!(leader.broker_id(), Some(TANSU_NODE_ID));
+    }
+    // A refresh keeps the topic.
+    let md = client.refresh_metadata().await.unwrap();
+    assert_eq!(md.topic(&topic).unwrap().partitions.len(), 3);
+    client.shutdown().await;
+}
