@@ -209,24 +209,7 @@ pub fn write_request<R: Request>(
         unknown_tagged_fields: Vec::new(),
     };
     let hv = request_header_version(R::API_KEY, version);
-    if !R::supports(version) {
-        return Err(EncodeError::UnsupportedVersion {
-            message: R::NAME,
-            version,
-            min: R::MIN_VERSION,
-            max: R::MAX_VERSION,
-        });
-    }
-    let size = header.encoded_size(hv) + body.encoded_size(version);
-    let size32 = i32::try_from(size).map_err(|_| EncodeError::TooLong {
-        what: "request",
-        length: size,
-        max: i32::MAX as usize,
-    })?;
-    buf.reserve(4 + size);
-    buf.put_i32(size32);
-    header.encode(buf, hv)?;
-    body.encode(buf, version)
+    write_frame(buf, "request", header.encoded_size(hv), |b| header.encode(b, hv), body, version)
 }
 
 /// Writes a whole response frame — size prefix, header, body — answering `version` of the
@@ -234,6 +217,22 @@ pub fn write_request<R: Request>(
 pub fn write_response<M: Message>(buf: &mut BytesMut, correlation_id: i32, version: i16, body: &M) -> EncodeResult<()> {
     let header = ResponseHeader { correlation_id, unknown_tagged_fields: Vec::new() };
     let hv = response_header_version(M::API_KEY, version);
+    let write_header = |b: &mut BytesMut| {
+        header.encode(b, hv);
+        Ok(())
+    };
+    write_frame(buf, "response", header.encoded_size(hv), write_header, body, version)
+}
+
+/// Size prefix, header (written by `header`, `header_size` bytes), body at `version`.
+fn write_frame<M: Message>(
+    buf: &mut BytesMut,
+    what: &'static str,
+    header_size: usize,
+    header: impl FnOnce(&mut BytesMut) -> EncodeResult<()>,
+    body: &M,
+    version: i16,
+) -> EncodeResult<()> {
     if !M::supports(version) {
         return Err(EncodeError::UnsupportedVersion {
             message: M::NAME,
@@ -242,15 +241,12 @@ pub fn write_response<M: Message>(buf: &mut BytesMut, correlation_id: i32, versi
             max: M::MAX_VERSION,
         });
     }
-    let size = header.encoded_size(hv) + body.encoded_size(version);
-    let size32 = i32::try_from(size).map_err(|_| EncodeError::TooLong {
-        what: "response",
-        length: size,
-        max: i32::MAX as usize,
-    })?;
+    let size = header_size + body.encoded_size(version);
+    let size32 =
+        i32::try_from(size).map_err(|_| EncodeError::TooLong { what, length: size, max: i32::MAX as usize })?;
     buf.reserve(4 + size);
     buf.put_i32(size32);
-    header.encode(buf, hv);
+    header(buf)?;
     body.encode(buf, version)
 }
 
