@@ -7,7 +7,7 @@ use std::time::Duration;
 pub const JITTER: f64 = 0.2;
 
 /// Delays that double from `base` up to `max` with each consecutive failure, each moved by
-/// up to ±[`JITTER`].
+/// up to ±`JITTER` (20 %).
 #[derive(Debug, Clone)]
 pub struct Backoff {
     base: Duration,

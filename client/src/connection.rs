@@ -1,7 +1,7 @@
 //! One multiplexed connection to one broker.
 //!
-//! A [`Connection`] is a handle on a socket owned by two tasks: a writer ([`writer`]) that
-//! writes encoded frames in the order callers hand them over, and a reader ([`reader`]) that
+//! A [`Connection`] is a handle on a socket owned by two tasks: a writer (`connection/writer.rs`) that
+//! writes encoded frames in the order callers hand them over, and a reader (`connection/reader.rs`) that
 //! reads response frames and routes each, by correlation id, to the caller waiting for it.
 //! Callers encode their request and decode their response themselves, so the tasks only move
 //! bytes. Many requests may be in flight at once; a request that times out gives up its slot
