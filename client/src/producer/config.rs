@@ -725,7 +725,9 @@ mod tests {
             ProducerConfig::default().buffer_memory(1 << 20).max_request_size(1 << 20).batch_size(2 << 20).validate(),
         );
         assert!(err.contains("`batch.size`") && err.contains("buffer.memory"), "{err}");
-        // Equal is fine.
+        // One byte over is an error; equal is fine.
+        let over = ProducerConfig::default().buffer_memory(1 << 20).max_request_size((1 << 20) + 1);
+        assert_eq!(key_of(over.validate().map(|_| over.clone())), "max.request.size");
         ProducerConfig::default()
             .buffer_memory(1 << 20)
             .max_request_size(1 << 20)
