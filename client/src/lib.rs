@@ -11,6 +11,8 @@
 //!   [`Metadata`] snapshot fresh in a background task; readers never lock.
 //! - [`ClientConfig`]: the settings, also from Java/librdkafka property names.
 //! - [`Error`]: the one error type, with [`Error::is_retriable`].
+//! - [`producer`]: the producer's configuration ([`ProducerConfig`]) and partitioners.
+//! - [`serializer`]: keys and values to bytes and back, raw or as JSON.
 //!
 //! Library code logs through [`tracing`] and never prints.
 //!
@@ -39,6 +41,8 @@ mod config;
 pub mod connection;
 mod error;
 pub mod metadata;
+pub mod producer;
+pub mod serializer;
 
 pub use backoff::Backoff;
 pub use client::Client;
@@ -47,3 +51,4 @@ pub use connection::Connection;
 pub use error::{Error, ProtocolError, Result};
 pub use kafkit_protocol as protocol;
 pub use metadata::{BrokerInfo, Metadata, PartitionInfo, TopicInfo};
+pub use producer::ProducerConfig;
