@@ -101,6 +101,10 @@ pub enum Error {
     /// The connection or client was closed by the application.
     #[error("the connection or client was closed; create a new one to go on")]
     Closed,
+
+    /// A record's key or value could not be serialized, or a fetched one deserialized.
+    #[error("{0}; fix the data or use a serializer that accepts it")]
+    Serde(#[from] crate::serializer::SerdeError),
 }
 
 /// An encoding, decoding or framing failure.
@@ -155,7 +159,7 @@ impl Error {
         match self {
             Error::Io { .. } | Error::Timeout { .. } | Error::Disconnected { .. } | Error::NoBrokerAvailable(_) => true,
             Error::Kafka { code, .. } => code.is_retriable(),
-            Error::Protocol(_) | Error::Version(_) | Error::Config { .. } | Error::Closed => false,
+            Error::Protocol(_) | Error::Version(_) | Error::Config { .. } | Error::Closed | Error::Serde(_) => false,
         }
     }
 
@@ -181,6 +185,16 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_errors_convert_and_are_not_retriable() {
+        use crate::serializer::{Deserializer, Json};
+        let bad = bytes::Bytes::from_static(b"{not json");
+        let err: Error = Deserializer::<serde_json::Value>::deserialize(&Json, "quotes", &bad).unwrap_err().into();
+        assert!(!err.is_retriable());
+        let msg = err.to_string();
+        assert!(msg.contains("quotes") && msg.contains("JSON"), "{msg}");
+    }
 
     #[test]
     fn kafka_errors_keep_name_and_retriability() {
