@@ -244,6 +244,22 @@ class Scenario:
         sys.exit(0 if ok else 1)
 
 
+def poll_data(consumer, eof, what=""):
+    """One poll: a data message, or None when there was nothing yet or the poll reported a
+    partition EOF (recorded in `eof` as partition -> offset). Consumer errors fail the scenario,
+    their message prefixed with `what`."""
+    msg = consumer.poll(0.2)
+    if msg is None:
+        return None
+    if msg.error():
+        if msg.error().code() == KafkaError._PARTITION_EOF:
+            eof[msg.partition()] = msg.offset()
+            return None
+        raise ScenarioFailed(f"{what}consumer error on {msg.topic()}[{msg.partition()}]: "
+                             f"{msg.error().name()}: {msg.error().str()}")
+    return msg
+
+
 def hexb(b):
     """bytes -> hex string, None -> None (for the JSON summary)."""
     return None if b is None else b.hex()

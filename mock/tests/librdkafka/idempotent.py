@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ScenarioFailed, Scenario, hexb  # noqa: E402
+from _common import ScenarioFailed, Scenario, hexb, poll_data  # noqa: E402
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition  # noqa: E402
 
 
 def main(sc):
@@ -102,15 +102,9 @@ def main(sc):
         while total < args.count or any(eof.get(p) != end[p] for p in end):
             if sc.remaining() < 1.0:
                 raise ScenarioFailed(f"consumed {total}/{args.count} records; EOF at {eof}, end offsets {end}")
-            msg = consumer.poll(0.2)
+            msg = poll_data(consumer, eof, "")
             if msg is None:
                 continue
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
-                    eof[msg.partition()] = msg.offset()
-                    continue
-                raise ScenarioFailed(f"consumer error on {msg.topic()}[{msg.partition()}]: "
-                                     f"{msg.error().name()}: {msg.error().str()}")
             p, off = msg.partition(), msg.offset()
             hdr = dict(msg.headers() or [])
             try:

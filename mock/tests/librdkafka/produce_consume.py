@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ScenarioFailed, Scenario, record_json  # noqa: E402
+from _common import ScenarioFailed, Scenario, poll_data, record_json  # noqa: E402
 
-from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_CREATE_TIME, Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_CREATE_TIME, Consumer, Producer, TopicPartition  # noqa: E402
 
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 BASE_TS = 1_700_000_000_000
@@ -135,15 +135,9 @@ def run_codec(sc, codec, args):
                 raise ScenarioFailed(
                     f"{codec}: consumed {len(got)}/{len(expected)} records (first missing {missing[:5]}), "
                     f"EOF on {sorted(eof)} of {args.partitions} partitions before the deadline")
-            msg = consumer.poll(0.2)
+            msg = poll_data(consumer, eof, f"{codec}: ")
             if msg is None:
                 continue
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
-                    eof[msg.partition()] = msg.offset()
-                    continue
-                raise ScenarioFailed(f"{codec}: consumer error on {msg.topic()}[{msg.partition()}]: "
-                                     f"{msg.error().name()}: {msg.error().str()}")
             at = (msg.partition(), msg.offset())
             if at in got:
                 raise ScenarioFailed(f"{codec}: {topic}[{at[0]}] offset {at[1]} delivered twice")
