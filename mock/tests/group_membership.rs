@@ -137,24 +137,9 @@ async fn a_third_member_triggers_a_rebalance() {
 #[tokio::test]
 async fn a_silent_member_is_removed_after_its_session_timeout() {
     let cluster = cluster(1).await;
-    let (_, addr) = coordinator(&cluster, "g").await;
-    let mut a = Member::new(addr, "g", "a").await;
-    let mut b = Member::new(addr, "g", "b").await;
-    a.session_ms = 400;
-    b.session_ms = 400;
-    // Stable pair with short sessions: join a, then b.
-    a.join().await;
-    a.sync().await;
-    let b_join = tokio::spawn(async move {
-        b.join().await;
-        b
-    });
-    assert_eq!(a.heartbeat_until_told().await, ErrorCode::REBALANCE_IN_PROGRESS);
-    a.join().await;
-    let mut b = b_join.await.unwrap();
+    // A Stable pair with short sessions.
+    let (mut a, mut b) = stable_pair_with(&cluster, "g", |m| m.session_ms = 400).await;
     let generation = a.generation;
-    let (ra, rb) = tokio::join!(a.sync(), b.sync());
-    assert_eq!((ra.error_code, rb.error_code), (0, 0));
     assert_eq!(cluster.group("g").unwrap().members.len(), 2);
 
     // b goes silent; a keeps heartbeating until told to rejoin.

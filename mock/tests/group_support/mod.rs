@@ -318,9 +318,16 @@ pub fn commit_request(
 
 /// Two members of `group` on the coordinator, joined and synced: (leader, follower), Stable.
 pub async fn stable_pair(cluster: &MockCluster, group: &str) -> (Member, Member) {
+    stable_pair_with(cluster, group, |_| {}).await
+}
+
+/// Like [`stable_pair`], with `configure` applied to both members before they join.
+pub async fn stable_pair_with(cluster: &MockCluster, group: &str, configure: impl Fn(&mut Member)) -> (Member, Member) {
     let (_, addr) = coordinator(cluster, group).await;
     let mut a = Member::new(addr, group, "a").await;
     let mut b = Member::new(addr, group, "b").await;
+    configure(&mut a);
+    configure(&mut b);
     a.join().await;
     a.sync().await;
     // b joins: a learns of the rebalance from its heartbeat and rejoins.
