@@ -155,6 +155,14 @@ impl Client {
         self.shared.pool.get(broker_id, &addr).await
     }
 
+    /// The live connection to broker `broker_id`, if one is open: never connects, never waits.
+    /// The producer's sender uses it so that one slow connection attempt does not hold up the
+    /// other brokers; it connects with [`Client::connection`] on a separate task.
+    pub fn live_connection(&self, broker_id: i32) -> Option<Connection> {
+        let addr = self.shared.metadata.load().broker(broker_id).map(|b| b.addr())?;
+        self.shared.pool.live(broker_id, &addr)
+    }
+
     /// The connection to the leader of `topic`/`partition`, fetching the topic's metadata
     /// first if the snapshot lacks it. A partition without a leader is a retriable
     /// LEADER_NOT_AVAILABLE error (invalidate and retry); an unknown topic or partition is

@@ -331,6 +331,53 @@ impl Connection {
         rx.await.map_err(|_| self.current_dead_error())
     }
 
+    /// Queues `request` at `version` for the writer and returns once it is queued, so that
+    /// requests submitted one after the other are written in that order; the returned
+    /// [`PendingResponse`] waits for the response, at most `timeout` from now. (The producer's
+    /// sender pipelines its Produce requests this way and handles the responses in order.)
+    pub(crate) async fn submit<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<PendingResponse<R>> {
+        let id = self.next_correlation_id();
+        let frame = self.encode(request, id, version)?;
+        let (tx, rx) = oneshot::channel();
+        let deadline = tokio::time::Instant::now() + timeout;
+        {
+            let mut st = self.inner.shared.state.lock().unwrap();
+            if let Some(dead) = st.dead.clone() {
+                drop(st);
+                return Err(self.inner.shared.dead_error(&dead));
+            }
+            st.in_flight.insert(id, Waiter { tx, sent: false });
+        }
+        let slot = OwnedSlot { shared: self.inner.shared.clone(), id };
+        self.inner
+            .outgoing
+            .send(Outgoing { frame, correlation_id: Some(id), written: None })
+            .await
+            .map_err(|_| self.current_dead_error())?;
+        Ok(PendingResponse {
+            conn: self.clone(),
+            slot,
+            rx,
+            version,
+            deadline,
+            timeout,
+            _request: std::marker::PhantomData,
+        })
+    }
+
+    /// Queues a request for which the broker sends no response (a Produce with `acks = 0`), in
+    /// order with [`submit`](Self::submit)ted ones, without waiting for the write.
+    pub(crate) async fn submit_no_response<R: Request>(&self, request: &R, version: i16) -> Result<()> {
+        let id = self.next_correlation_id();
+        let frame = self.encode(request, id, version)?;
+        self.enqueue(Outgoing { frame, correlation_id: None, written: None }).await
+    }
+
     /// Fails every request in flight with [`Error::Closed`] and closes the socket.
     pub fn close(&self) {
         self.inner.shared.fail_all(true, "closed by the application".into());
@@ -395,6 +442,48 @@ impl Connection {
         };
         drop(slot);
         result
+    }
+}
+
+/// A request written (or queued to be written) whose response has not been read yet; see
+/// [`Connection::submit`].
+pub(crate) struct PendingResponse<R: Request> {
+    conn: Connection,
+    slot: OwnedSlot,
+    rx: oneshot::Receiver<Reply>,
+    version: i16,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    _request: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: Request> PendingResponse<R> {
+    /// Waits for the response (until the deadline set at submission) and decodes it.
+    pub(crate) async fn wait(self) -> Result<R::Response> {
+        let PendingResponse { conn, slot, rx, version, deadline, timeout, .. } = self;
+        let result = match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(_)) => Err(conn.current_dead_error()),
+            Err(_) => {
+                debug!(broker = %conn.addr(), api = ?R::API_KEY, correlation_id = slot.id, "request timed out");
+                Err(Error::Timeout { api: R::API_KEY, broker: conn.addr().to_string(), after: timeout })
+            }
+        };
+        drop(slot);
+        let (_, body) = read_response::<R>(result?, version)?;
+        Ok(body)
+    }
+}
+
+/// [`SlotGuard`] for a request whose waiting outlives the call that submitted it.
+struct OwnedSlot {
+    shared: Arc<Shared>,
+    id: i32,
+}
+
+impl Drop for OwnedSlot {
+    fn drop(&mut self) {
+        self.shared.state.lock().unwrap().in_flight.remove(&self.id);
     }
 }
 

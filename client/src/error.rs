@@ -98,6 +98,19 @@ pub enum Error {
         Vec<(String, Error)>,
     ),
 
+    /// Something the application waits for did not happen in the time it allows: a record
+    /// not delivered within `delivery.timeout.ms`, no room in `buffer.memory` or no metadata
+    /// for the topic within `max.block.ms`, a flush or a blocking wait past its timeout.
+    #[error("{what}: not done after {after:?}; {hint}")]
+    TimedOut {
+        /// What did not complete (names the topic and partition where there is one).
+        what: String,
+        /// How long it was given.
+        after: Duration,
+        /// What to check or which setting to raise.
+        hint: &'static str,
+    },
+
     /// The connection or client was closed by the application.
     #[error("the connection or client was closed; create a new one to go on")]
     Closed,
@@ -157,7 +170,11 @@ impl Error {
     /// records unless the producer is idempotent.
     pub fn is_retriable(&self) -> bool {
         match self {
-            Error::Io { .. } | Error::Timeout { .. } | Error::Disconnected { .. } | Error::NoBrokerAvailable(_) => true,
+            Error::Io { .. }
+            | Error::Timeout { .. }
+            | Error::TimedOut { .. }
+            | Error::Disconnected { .. }
+            | Error::NoBrokerAvailable(_) => true,
             Error::Kafka { code, .. } => code.is_retriable(),
             Error::Protocol(_) | Error::Version(_) | Error::Config { .. } | Error::Closed | Error::Serde(_) => false,
         }

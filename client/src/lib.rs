@@ -51,4 +51,4 @@ pub use connection::Connection;
 pub use error::{Error, ProtocolError, Result};
 pub use kafkit_protocol as protocol;
 pub use metadata::{BrokerInfo, Metadata, PartitionInfo, TopicInfo};
-pub use producer::ProducerConfig;
+pub use producer::{BlockingProducer, DeliveryFuture, Producer, ProducerConfig, ProducerRecord, RecordMetadata};

@@ -106,6 +106,15 @@ impl Pool {
         }
     }
 
+    /// The live connection to broker `id` at `addr`, if there is one (never connects).
+    pub(super) fn live(&self, id: i32, addr: &str) -> Option<Connection> {
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        let slot = self.slots.lock().unwrap().get(&id).cloned()?;
+        slot.live(addr)
+    }
+
     /// Closes every connection; later calls fail with [`Error::Closed`].
     pub(super) fn close_all(&self) {
         self.closed.store(true, Ordering::Release);
