@@ -590,8 +590,6 @@ impl Sender {
     }
 
     /// Fails everything left: the queued batches and the requests in flight.
-
-    /// Fails everything left: the queued batches and the requests in flight.
     fn abort_all(&mut self) {
         let mut batches = self.acc.take_all();
         for (_, queue) in self.in_flight.drain() {
