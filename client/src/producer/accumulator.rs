@@ -71,6 +71,15 @@ pub(crate) struct ProducerBatch {
     pub(crate) maybe_sent: bool,
 }
 
+impl Drop for ProducerBatch {
+    fn drop(&mut self) {
+        // Every path completes a batch before letting it go; this only acts if the sender
+        // task itself was torn down (aborted, or its runtime shut down): the records' futures
+        // then fail instead of waiting forever.
+        self.completion.complete(Err(Error::Closed));
+    }
+}
+
 impl ProducerBatch {
     /// The bytes it will take in a request (before compression, if not built yet).
     pub(crate) fn size(&self) -> usize {
@@ -595,6 +604,14 @@ impl Accumulator {
             }
             progress.await;
         }
+    }
+
+    /// Forgets every batch (after the sender was torn down): `flush` and `close` stop waiting.
+    pub(crate) fn forget_all(&self) {
+        let batches = self.take_all();
+        self.lock().incomplete.clear();
+        drop(batches);
+        self.progress.notify_waiters();
     }
 
     /// Takes every batch that is not in flight out of the queues (to fail them).

@@ -178,7 +178,14 @@ impl Producer {
                 Ok(_) => Ok(()),
                 Err(_) => {
                     acc.abort();
-                    let _ = task.await;
+                    // The sender fails what is left at its next turn; if it is stuck in a
+                    // connection attempt, tear it down (its batches then fail as dropped).
+                    let grace = Duration::from_millis(500);
+                    if tokio::time::timeout(grace, &mut task).await.is_err() {
+                        task.abort();
+                        let _ = task.await;
+                        acc.forget_all();
+                    }
                     Err(Error::TimedOut {
                         what: "closing the producer".into(),
                         after: t,
