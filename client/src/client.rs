@@ -106,6 +106,12 @@ impl Client {
         self.shared.metadata.load_full()
     }
 
+    /// The current metadata snapshot without touching its reference count (for hot paths
+    /// that look at it briefly).
+    pub(crate) fn metadata_snapshot(&self) -> arc_swap::Guard<Arc<Metadata>> {
+        self.shared.metadata.load()
+    }
+
     /// Refreshes the metadata now (joining a refresh that is already queued, so that many
     /// callers cause one request) and returns the new snapshot.
     pub async fn refresh_metadata(&self) -> Result<Arc<Metadata>> {

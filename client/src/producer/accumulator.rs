@@ -10,7 +10,7 @@
 //! grows (16 KiB, then doubling up to `batch.size`, or the one record's size if larger), so
 //! batches that stay small hold little; the reservation is returned when the batch completes.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -18,12 +18,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use kafkit_protocol::record::{Header, RecordBatchBuilder, RECORD_BATCH_OVERHEAD};
 use kafkit_protocol::ErrorCode;
+use rustc_hash::FxHashMap;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use super::config::ProducerConfig;
 use super::delivery::{BatchAck, Completion, DeliveryFuture};
-use super::partitioner::{Partitioner, TopicPartitions};
+use super::partitioner::{partition_for_key, Partitioner, PartitionerKind, TopicPartitions};
 use super::record::ProducerRecord;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -130,9 +131,42 @@ impl PartitionQueue {
     }
 }
 
+/// How records without a partition get one. The built-in sticky partitioners run inline,
+/// their per-topic state in [`TopicQueues`] under the accumulator's lock (the same rules as
+/// [`DefaultPartitioner`](super::DefaultPartitioner) and
+/// [`UniformStickyPartitioner`](super::UniformStickyPartitioner), without a second lock and
+/// map lookup per record); any other runs through the [`Partitioner`] trait.
+pub(crate) enum Choice {
+    /// Sticky for keyless records; murmur2 for keyed ones unless `ignore_keys`.
+    Sticky {
+        ignore_keys: bool,
+    },
+    Custom(Arc<dyn Partitioner>),
+}
+
+impl Choice {
+    pub(crate) fn of(kind: PartitionerKind) -> Choice {
+        match kind {
+            PartitionerKind::Default => Choice::Sticky { ignore_keys: false },
+            PartitionerKind::UniformSticky => Choice::Sticky { ignore_keys: true },
+            other => Choice::Custom(other.build()),
+        }
+    }
+}
+
+/// The sticky partition of a topic (KIP-480).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sticky {
+    None,
+    At(i32),
+    /// The batch of this partition completed: the next record picks another one.
+    LeftFrom(i32),
+}
+
 /// The queues of one topic.
 pub(crate) struct TopicQueues {
     pub(crate) name: Arc<str>,
+    sticky: Sticky,
     /// What the partitioner knows, from the metadata fetched at `info_from`.
     info: Option<TopicPartitions>,
     info_from: Option<std::time::Instant>,
@@ -141,7 +175,7 @@ pub(crate) struct TopicQueues {
 
 /// Everything under the accumulator's lock.
 pub(crate) struct State {
-    pub(crate) topics: HashMap<Arc<str>, TopicQueues>,
+    pub(crate) topics: FxHashMap<Arc<str>, TopicQueues>,
     next_batch_id: u64,
     /// Batches not completed yet, by id (what `flush` waits for).
     incomplete: BTreeSet<u64>,
@@ -165,7 +199,7 @@ enum Step {
 
 pub(crate) struct Accumulator {
     pub(crate) config: Arc<ProducerConfig>,
-    partitioner: Arc<dyn Partitioner>,
+    partitioner: Choice,
     state: Mutex<State>,
     memory: Semaphore,
     /// How many `send`s wait for memory (the sender then sends everything at once, as Java
@@ -194,12 +228,12 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 impl Accumulator {
-    pub(crate) fn new(config: Arc<ProducerConfig>, partitioner: Arc<dyn Partitioner>) -> Self {
+    pub(crate) fn new(config: Arc<ProducerConfig>, partitioner: Choice) -> Self {
         let permits = config.buffer_memory.min(Semaphore::MAX_PERMITS);
         Accumulator {
             config,
             partitioner,
-            state: Mutex::new(State { topics: HashMap::new(), next_batch_id: 0, incomplete: BTreeSet::new() }),
+            state: Mutex::new(State { topics: FxHashMap::default(), next_batch_id: 0, incomplete: BTreeSet::new() }),
             memory: Semaphore::new(permits),
             memory_waiters: AtomicUsize::new(0),
             wake: Notify::new(),
@@ -280,8 +314,11 @@ impl Accumulator {
         let mut prepaid = 0usize;
         let mut deadline: Option<Instant> = None;
         let result = loop {
-            let metadata = client.metadata();
-            let step = self.try_append(&metadata, record, timestamp, need, &mut prepaid);
+            let step = self.try_append(&client.metadata_snapshot(), record, timestamp, need, &mut prepaid);
+            if let Ok(Step::Appended(f)) = step {
+                break Ok(f);
+            }
+            // The slow path: set the max.block deadline at the first wait.
             let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.config.max_block);
             match step {
                 Ok(Step::Appended(f)) => break Ok(f),
@@ -436,6 +473,7 @@ impl Accumulator {
             None => {
                 let name: Arc<str> = Arc::from(record.topic);
                 st.topics.entry(name.clone()).or_insert(TopicQueues {
+                    sticky: Sticky::None,
                     name,
                     info: None,
                     info_from: None,
@@ -456,10 +494,7 @@ impl Accumulator {
         let (mut partition, chosen) = match record.partition {
             Some(p) if p < 0 || p >= count => return Ok(Step::NeedMetadata),
             Some(p) => (p, false),
-            None => {
-                let key = record.key.as_deref();
-                (self.partitioner.partition(record.topic, key, record.value.as_deref(), info), true)
-            }
+            None => (choose(&self.partitioner, &mut topic.sticky, record, info), true),
         };
         if topic.partitions.len() < count as usize {
             topic.partitions.resize_with(count as usize, PartitionQueue::default);
@@ -505,10 +540,16 @@ impl Accumulator {
                 // A new batch starts: a sticky partitioner moves on (KIP-480), and the record
                 // goes where it now points.
                 may_switch = false;
-                self.partitioner.on_new_batch(record.topic, partition);
+                match &self.partitioner {
+                    Choice::Sticky { .. } => {
+                        if topic.sticky == Sticky::At(partition) {
+                            topic.sticky = Sticky::LeftFrom(partition);
+                        }
+                    }
+                    Choice::Custom(p) => p.on_new_batch(record.topic, partition),
+                }
                 let info = topic.info.as_ref().expect("checked above");
-                let again =
-                    self.partitioner.partition(record.topic, record.key.as_deref(), record.value.as_deref(), info);
+                let again = choose(&self.partitioner, &mut topic.sticky, record, info);
                 if again != partition {
                     partition = again;
                     continue;
@@ -564,16 +605,20 @@ impl Accumulator {
         if batches.is_empty() {
             return;
         }
+        // Futures and callbacks first, then the bookkeeping `flush` waits on: a flush returns
+        // only once the callbacks of its records have run (as Java's).
         let mut memory = 0;
-        {
-            let mut st = self.lock();
-            for (b, _) in &batches {
-                st.incomplete.remove(&b.id);
-            }
-        }
+        let mut ids = Vec::with_capacity(batches.len());
         for (b, result) in batches {
             memory += b.reserved;
+            ids.push(b.id);
             b.completion.complete(result);
+        }
+        {
+            let mut st = self.lock();
+            for id in ids {
+                st.incomplete.remove(&id);
+            }
         }
         self.release(memory);
         self.progress.notify_waiters();
@@ -636,6 +681,26 @@ impl Accumulator {
             d = b.next_delay();
         }
         d
+    }
+}
+
+/// The partition for a record that names none.
+fn choose(choice: &Choice, sticky: &mut Sticky, record: &ProducerRecord<'_>, info: &TopicPartitions) -> i32 {
+    match choice {
+        Choice::Sticky { ignore_keys } => {
+            if let (false, Some(key)) = (ignore_keys, &record.key) {
+                return partition_for_key(key, info.count());
+            }
+            let avoid = match *sticky {
+                Sticky::At(p) if p < info.count() => return p,
+                Sticky::At(_) | Sticky::None => None,
+                Sticky::LeftFrom(p) => Some(p),
+            };
+            let p = info.random_except(avoid);
+            *sticky = Sticky::At(p);
+            p
+        }
+        Choice::Custom(p) => p.partition(record.topic, record.key.as_deref(), record.value.as_deref(), info),
     }
 }
 

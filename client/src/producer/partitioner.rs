@@ -4,7 +4,7 @@
 //! The producer asks a partitioner only when the record names no partition itself: an explicit
 //! partition always wins, and is never passed through a [`Partitioner`].
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -112,7 +112,7 @@ impl TopicPartitions {
 
     /// A random partition other than `avoid` when there is another choice: among the
     /// available partitions if any, otherwise among all.
-    fn random_except(&self, avoid: Option<i32>) -> i32 {
+    pub(crate) fn random_except(&self, avoid: Option<i32>) -> i32 {
         let pick = |n: usize, at: &dyn Fn(usize) -> i32| -> i32 {
             match avoid.filter(|_| n > 1) {
                 None => at(fastrand::usize(..n)),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::accumulator::Accumulator;
+use super::accumulator::{Accumulator, Choice};
 use super::config::ProducerConfig;
 use super::delivery::DeliveryFuture;
 use super::record::ProducerRecord;
@@ -104,7 +104,7 @@ impl Producer {
             ));
         }
         let client = Client::connect(config.client.clone()).await?;
-        let partitioner = config.partitioner.build();
+        let partitioner = Choice::of(config.partitioner);
         let acc = Arc::new(Accumulator::new(Arc::new(config), partitioner));
         let sender = tokio::spawn(Sender::new(acc.clone(), client.clone()).run());
         Ok(Producer { inner: Arc::new(Inner { acc, client, sender: Mutex::new(Some(sender)) }) })
