@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::config::ProducerConfig;
 use super::delivery::{BatchAck, Completion, DeliveryFuture};
-use super::partitioner::{partition_for_key, Partitioner, PartitionerKind, TopicPartitions};
+use super::partitioner::{partition_for_key, Partitioner, PartitionerKind, Sticky, TopicPartitions};
 use super::record::ProducerRecord;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -152,15 +152,6 @@ impl Choice {
             other => Choice::Custom(other.build()),
         }
     }
-}
-
-/// The sticky partition of a topic (KIP-480).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sticky {
-    None,
-    At(i32),
-    /// The batch of this partition completed: the next record picks another one.
-    LeftFrom(i32),
 }
 
 /// The queues of one topic.
@@ -541,11 +532,7 @@ impl Accumulator {
                 // goes where it now points.
                 may_switch = false;
                 match &self.partitioner {
-                    Choice::Sticky { .. } => {
-                        if topic.sticky == Sticky::At(partition) {
-                            topic.sticky = Sticky::LeftFrom(partition);
-                        }
-                    }
+                    Choice::Sticky { .. } => topic.sticky.on_new_batch(partition),
                     Choice::Custom(p) => p.on_new_batch(record.topic, partition),
                 }
                 let info = topic.info.as_ref().expect("checked above");
@@ -691,14 +678,7 @@ fn choose(choice: &Choice, sticky: &mut Sticky, record: &ProducerRecord<'_>, inf
             if let (false, Some(key)) = (ignore_keys, &record.key) {
                 return partition_for_key(key, info.count());
             }
-            let avoid = match *sticky {
-                Sticky::At(p) if p < info.count() => return p,
-                Sticky::At(_) | Sticky::None => None,
-                Sticky::LeftFrom(p) => Some(p),
-            };
-            let p = info.random_except(avoid);
-            *sticky = Sticky::At(p);
-            p
+            sticky.partition(info)
         }
         Choice::Custom(p) => p.partition(record.topic, record.key.as_deref(), record.value.as_deref(), info),
     }

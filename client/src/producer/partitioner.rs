@@ -112,7 +112,7 @@ impl TopicPartitions {
 
     /// A random partition other than `avoid` when there is another choice: among the
     /// available partitions if any, otherwise among all.
-    pub(crate) fn random_except(&self, avoid: Option<i32>) -> i32 {
+    fn random_except(&self, avoid: Option<i32>) -> i32 {
         let pick = |n: usize, at: &dyn Fn(usize) -> i32| -> i32 {
             match avoid.filter(|_| n > 1) {
                 None => at(fastrand::usize(..n)),
@@ -154,13 +154,40 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The sticky choice for one topic.
-#[derive(Debug, Clone, Copy)]
-enum Sticky {
+/// The sticky choice for one topic (shared with the accumulator, which runs the built-in
+/// sticky partitioners inline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Sticky {
+    /// Nothing chosen yet.
+    #[default]
+    None,
     /// Records go to this partition.
     At(i32),
     /// The batch for this partition completed: the next record picks another one.
     LeftFrom(i32),
+}
+
+impl Sticky {
+    /// The partition for the next keyless record.
+    pub(crate) fn partition(&mut self, partitions: &TopicPartitions) -> i32 {
+        let avoid = match *self {
+            Sticky::At(p) if p < partitions.count() => return p,
+            Sticky::At(_) | Sticky::None => None,
+            Sticky::LeftFrom(p) => Some(p),
+        };
+        let p = partitions.random_except(avoid);
+        *self = Sticky::At(p);
+        p
+    }
+
+    /// The batch of `prev_partition` completed. Only the partition currently stuck to moves
+    /// the topic on: a batch completing for a partition chosen earlier (or by key) changes
+    /// nothing.
+    pub(crate) fn on_new_batch(&mut self, prev_partition: i32) {
+        if *self == Sticky::At(prev_partition) {
+            *self = Sticky::LeftFrom(prev_partition);
+        }
+    }
 }
 
 /// The uniform sticky partitioner (KIP-480): every record of a topic goes to one partition
@@ -192,23 +219,15 @@ impl UniformStickyPartitioner {
 impl Partitioner for UniformStickyPartitioner {
     fn partition(&self, topic: &str, _key: Option<&[u8]>, _value: Option<&[u8]>, partitions: &TopicPartitions) -> i32 {
         let mut sticky = lock(&self.sticky);
-        let avoid = match sticky.get(topic) {
-            Some(Sticky::At(p)) if *p < partitions.count() => return *p,
-            Some(Sticky::At(_)) | None => None,
-            Some(Sticky::LeftFrom(p)) => Some(*p),
-        };
-        let p = partitions.random_except(avoid);
-        sticky.insert(topic.to_string(), Sticky::At(p));
-        p
+        match sticky.get_mut(topic) {
+            Some(s) => s.partition(partitions),
+            None => sticky.entry(topic.to_string()).or_default().partition(partitions),
+        }
     }
 
     fn on_new_batch(&self, topic: &str, prev_partition: i32) {
-        // Only the partition currently stuck to moves the topic on: a batch completing for a
-        // partition chosen earlier (or by key) changes nothing.
         if let Some(sticky) = lock(&self.sticky).get_mut(topic) {
-            if matches!(sticky, Sticky::At(p) if *p == prev_partition) {
-                *sticky = Sticky::LeftFrom(prev_partition);
-            }
+            sticky.on_new_batch(prev_partition);
         }
     }
 }
