@@ -91,7 +91,7 @@ async fn connection(cluster: Arc<Cluster>, broker: i32, stream: TcpStream, mut k
                     // response listing what it does support, so that the client can retry.
                     let resp = ApiVersionsResponse {
                         error_code: ErrorCode::UNSUPPORTED_VERSION.code(),
-                        api_keys: supported_apis(),
+                        api_keys: supported_apis(&cluster),
                         ..Default::default()
                     };
                     let _ =
@@ -142,8 +142,10 @@ fn unsupported_api_versions(frame: &Bytes) -> Option<i32> {
 
 /// The APIs the mock answers, with the versions it accepts: every version kafkit-protocol
 /// implements, except that, like Kafka 4.0, Produce starts at v3 and Fetch at v4 (the mock stores
-/// record batches v2 only).
-pub(crate) fn supported_apis() -> Vec<ApiVersion> {
+/// record batches v2 only). Ranges set with
+/// [`MockClusterBuilder::advertise_versions`](crate::MockClusterBuilder::advertise_versions)
+/// replace these.
+pub(crate) fn supported_apis(cluster: &Cluster) -> Vec<ApiVersion> {
     kafkit_protocol::messages::IMPLEMENTED
         .iter()
         .filter(|(k, _, _)| handlers::HANDLED.contains(k))
@@ -153,7 +155,13 @@ pub(crate) fn supported_apis() -> Vec<ApiVersion> {
                 ApiKey::Fetch => 4,
                 _ => *lo,
             };
-            ApiVersion { api_key: k.as_i16(), min_version: lo, max_version: *hi, ..Default::default() }
+            let (lo, hi) = cluster
+                .config
+                .advertised_versions
+                .iter()
+                .find(|(api, _, _)| api == k)
+                .map_or((lo, *hi), |&(_, lo, hi)| (lo, hi));
+            ApiVersion { api_key: k.as_i16(), min_version: lo, max_version: hi, ..Default::default() }
         })
         .collect()
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use kafkit_protocol::header::RequestHeader;
 use kafkit_protocol::messages::RequestBody;
-use kafkit_protocol::record::{Batches, Record};
+use kafkit_protocol::record::{Batch, Batches, Record, RecordBatch};
 use kafkit_protocol::ApiKey;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -57,6 +57,8 @@ pub(crate) struct Config {
     pub default_partitions: usize,
     pub default_replication: usize,
     pub duplicate_sequence_error: bool,
+    /// ApiVersions ranges that replace the defaults: (api, min, max).
+    pub advertised_versions: Vec<(ApiKey, i16, i16)>,
     pub group_min_session_timeout: Duration,
     pub group_max_session_timeout: Duration,
     pub group_initial_rebalance_delay: Duration,
@@ -78,6 +80,7 @@ impl Default for MockClusterBuilder {
                 default_partitions: 1,
                 default_replication: 3,
                 duplicate_sequence_error: false,
+                advertised_versions: Vec::new(),
                 group_min_session_timeout: Duration::from_millis(1000),
                 group_max_session_timeout: Duration::from_secs(300),
                 group_initial_rebalance_delay: Duration::ZERO,
@@ -122,6 +125,16 @@ impl MockClusterBuilder {
     #[must_use]
     pub fn duplicate_sequence_error(mut self, on: bool) -> Self {
         self.config.duplicate_sequence_error = on;
+        self
+    }
+
+    /// Advertise only versions `min..=max` of `api` in ApiVersions responses, as an older (or
+    /// newer) broker would. Only what is advertised changes: requests are answered as before,
+    /// except that Produce below v3 is always refused with UNSUPPORTED_VERSION.
+    #[must_use]
+    pub fn advertise_versions(mut self, api: ApiKey, min: i16, max: i16) -> Self {
+        self.config.advertised_versions.retain(|(a, _, _)| *a != api);
+        self.config.advertised_versions.push((api, min, max));
         self
     }
 
@@ -408,6 +421,28 @@ impl MockCluster {
             for batch in Batches::new(b) {
                 let batch = batch.expect("stored batches were validated on produce");
                 out.extend(batch.records().expect("stored batches decode").map(|r| r.expect("stored records decode")));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record batches stored in a partition, data batches only, in log order: the base offset
+    /// and leader epoch the log assigned, and the producer id, epoch and base sequence as the
+    /// producer wrote them (what a test of an idempotent producer checks).
+    pub fn batches(&self, topic: &str, partition: i32) -> Result<Vec<RecordBatch>, MockError> {
+        let batches: Vec<_> = {
+            let st = self.cluster.state.lock().unwrap();
+            let p =
+                st.partition(topic, partition).ok_or_else(|| MockError::UnknownPartition(topic.into(), partition))?;
+            p.log.iter().filter(|b| !b.control).map(|b| b.bytes.clone()).collect()
+        };
+        let mut out = Vec::new();
+        for b in batches {
+            for batch in Batches::new(b) {
+                match batch.expect("stored batches were validated on produce") {
+                    Batch::V2(b) => out.push(b),
+                    Batch::Legacy(_) => unreachable!("the mock stores record batches v2 only"),
+                }
             }
         }
         Ok(out)

@@ -17,8 +17,10 @@
 //!   DeleteGroups).
 //! - Faults armed from the test ([`Fault`]): errors for the next N requests of an API (optionally
 //!   one broker or partition), delayed responses, dropped connections, throttling; brokers taken
-//!   down and up; leadership moved.
-//! - Inspection: every request received, a partition's records, a group's members and offsets.
+//!   down and up; leadership moved; older API versions advertised
+//!   ([`MockClusterBuilder::advertise_versions`]).
+//! - Inspection: every request received, a partition's records and stored batches (with the
+//!   producer id, epoch and sequences), a group's members and offsets.
 //!
 //! Requests are decoded with `kafkit-protocol`; a malformed request closes its connection with a
 //! logged reason and never takes the cluster down.

@@ -118,6 +118,17 @@ async fn api_versions_lists_what_the_mock_answers() {
 }
 
 #[tokio::test]
+async fn api_versions_can_advertise_an_older_broker() {
+    let cluster = MockCluster::builder().advertise_versions(ApiKey::Produce, 0, 2).start().await.unwrap();
+    let mut conn = Conn::connect(cluster.broker_addrs()[0]).await;
+    let resp = conn.send(3, &ApiVersionsRequest::default()).await;
+    let range =
+        |k: ApiKey| resp.api_keys.iter().find(|a| a.api_key == k.as_i16()).map(|a| (a.min_version, a.max_version));
+    assert_eq!(range(ApiKey::Produce), Some((0, 2)));
+    assert_eq!(range(ApiKey::Fetch), Some((4, FetchRequest::MAX_VERSION)), "other APIs unchanged");
+}
+
+#[tokio::test]
 async fn api_versions_at_an_unknown_version_gets_a_v0_unsupported_version_answer() {
     let cluster = MockCluster::start(1).await.unwrap();
     let mut conn = Conn::connect(cluster.broker_addrs()[0]).await;
@@ -274,6 +285,15 @@ async fn idempotent_producer_sequences_are_checked_as_kafka_does() {
     // The bumped epoch starts over at sequence 0.
     assert_eq!(produce(&mut conn, "t", 0, producer_batch(&["d"], pid, epoch + 1, 0, false)).await.base_offset, 3);
     assert_eq!(cluster.records("t", 0).unwrap().len(), 4);
+    // The stored batches keep the producer's id, epoch and sequences, with the log's offsets.
+    let stored: Vec<_> = cluster
+        .batches("t", 0)
+        .unwrap()
+        .iter()
+        .map(|b| (b.base_offset, b.producer_id, b.producer_epoch, b.base_sequence, b.record_count))
+        .collect();
+    assert_eq!(stored, vec![(0, pid, epoch, 0, 2), (2, pid, epoch, 2, 1), (3, pid, epoch + 1, 0, 1)]);
+    assert!(cluster.batches("t", 9).is_err());
 }
 
 #[tokio::test]

@@ -8,5 +8,5 @@ use crate::cluster::Cluster;
 
 pub(crate) fn handle(c: &Cluster, ctx: &RequestCtx, _r: ApiVersionsRequest) -> ApiVersionsResponse {
     let error = c.faults.error(ApiKey::ApiVersions, ctx.broker, None).unwrap_or(ErrorCode::NONE);
-    ApiVersionsResponse { error_code: error.code(), api_keys: supported_apis(), ..Default::default() }
+    ApiVersionsResponse { error_code: error.code(), api_keys: supported_apis(c), ..Default::default() }
 }
