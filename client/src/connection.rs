@@ -378,6 +378,16 @@ impl Connection {
         self.enqueue(Outgoing { frame, correlation_id: None, written: None }).await
     }
 
+    /// Gives the connection up as broken: every request in flight fails with a retriable
+    /// [`Error::Disconnected`] (saying `reason`) and the socket closes; the pool makes a new
+    /// connection for the next request. For a caller that knows the broker will not answer on
+    /// it any more — a request timed out, and a broker answers a connection's requests in
+    /// order, so everything behind it would wait as long (Java disconnects the same way).
+    pub(crate) fn abandon(&self, reason: &str) {
+        self.inner.shared.fail_all(false, reason.to_string());
+        let _ = self.inner.shutdown.send(true);
+    }
+
     /// Fails every request in flight with [`Error::Closed`] and closes the socket.
     pub fn close(&self) {
         self.inner.shared.fail_all(true, "closed by the application".into());

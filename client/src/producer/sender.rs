@@ -49,6 +49,7 @@ type ResponseFuture = Pin<Box<dyn Future<Output = Result<ProduceResponse>> + Sen
 
 /// A Produce request waiting for its response.
 struct InFlight {
+    conn: Connection,
     batches: Vec<ProducerBatch>,
     response: ResponseFuture,
 }
@@ -148,8 +149,14 @@ impl Sender {
             if drained.leader_unknown {
                 next_wake = earliest(next_wake, now + self.config.retry_backoff);
             }
+            let sent = !drained.requests.is_empty();
             for (broker, conn, batches) in drained.requests {
                 self.send(broker, conn, batches).await;
+            }
+            if sent {
+                // A partition gives one batch per request: more of its batches may be ready
+                // for the next request, within the in-flight limit. Drain again before waiting.
+                continue;
             }
             if self.pid_pending() {
                 if let Some(t) = self.pid_not_before {
@@ -344,7 +351,7 @@ impl Sender {
             }
         }
         for (b, e) in failed {
-            self.finish_failed(b, e);
+            self.fail_unsent(b, e);
         }
         if ready.is_empty() {
             return;
@@ -360,13 +367,13 @@ impl Sender {
                     ),
                 );
                 for b in ready {
-                    self.finish_failed(b, e.clone());
+                    self.fail_unsent(b, e.clone());
                 }
                 return;
             }
             Err(e) => {
                 for b in ready {
-                    self.finish_failed(b, e.clone());
+                    self.fail_unsent(b, e.clone().into());
                 }
                 return;
             }
@@ -391,10 +398,11 @@ impl Sender {
                 for b in &mut ready {
                     b.maybe_sent = true;
                 }
-                self.in_flight
-                    .entry(broker)
-                    .or_default()
-                    .push_back(InFlight { batches: ready, response: Box::pin(pending.wait()) });
+                self.in_flight.entry(broker).or_default().push_back(InFlight {
+                    conn,
+                    batches: ready,
+                    response: Box::pin(pending.wait()),
+                });
             }
             Err(e) => self.handle_failure(ready, e),
         }
@@ -408,6 +416,11 @@ impl Sender {
             Ok(r) => r,
             Err(e) => {
                 debug!(broker, "produce request failed: {e}");
+                if let Error::Timeout { after, .. } = &e {
+                    // Everything behind it on this connection would wait as long: give the
+                    // connection up, so those fail now (retriably) and retries use a new one.
+                    in_flight.conn.abandon(&format!("a Produce request got no answer in {after:?}"));
+                }
                 return self.handle_failure(batches, e);
             }
         };
@@ -541,7 +554,37 @@ impl Sender {
             return;
         }
         drop(st);
+        let e = if in_time {
+            e
+        } else {
+            Error::TimedOut {
+                what: format!(
+                    "delivering {} record(s) to {}-{} ({} attempt(s), the last failed with: {e})",
+                    batch.record_count,
+                    batch.topic(),
+                    batch.partition(),
+                    batch.attempts + 1
+                ),
+                after: self.config.effective_delivery_timeout(),
+                hint: "the partition's leader did not take the records in time: check that the brokers are up and \
+                       the topic exists, or raise delivery.timeout.ms",
+            }
+        };
         self.finish_failed(batch, e);
+    }
+
+    /// Fails for good a batch that was drained but never sent.
+    fn fail_unsent(&mut self, batch: ProducerBatch, e: Error) {
+        {
+            let mut st = self.acc.lock();
+            let q = st.topics.get_mut(&**batch.topic()).and_then(|t| t.partitions.get_mut(batch.partition() as usize));
+            if let Some(q) = q {
+                q.in_flight = q.in_flight.saturating_sub(1);
+            }
+        }
+        self.finish_failed(batch, e);
+        // The partition may have more to send: look again at once.
+        self.acc.wake.notify_one();
     }
 
     /// Fails a batch for good.
