@@ -373,7 +373,7 @@ impl Sender {
             }
             Err(e) => {
                 for b in ready {
-                    self.fail_unsent(b, e.clone().into());
+                    self.fail_unsent(b, e.clone());
                 }
                 return;
             }
