@@ -116,7 +116,6 @@ enum Inner {
 /// Await it, or register callbacks (kafka-python's `add_callback` / `add_errback`), or block
 /// on it from synchronous code with [`get`](Self::get). Dropping it does not cancel the
 /// record: it is sent all the same, and registered callbacks still run.
-#[must_use = "a delivery future tells whether the record was stored; await it or register a callback"]
 pub struct DeliveryFuture {
     inner: Inner,
 }

@@ -65,7 +65,7 @@ impl Drop for Inner {
 /// assert_eq!((&*metadata.topic, metadata.offset), ("quotes", 0));
 ///
 /// // Callback style (kafka-python's add_callback / add_errback).
-/// let _ = producer
+/// producer
 ///     .send(ProducerRecord::new("quotes").value("no key"))
 ///     .await
 ///     .add_callback(|m| println!("stored at {}-{}@{}", m.topic, m.partition, m.offset))
