@@ -51,6 +51,8 @@ usage: producer_throughput [options]
   --linger-ms MS            (default 5)
   --batch-size BYTES        (default 1048576)
   --buffer-memory BYTES     (default: the producer's, 32 MiB)
+  --max-in-flight N         max.in.flight.requests.per.connection (default: the producer's, 5)
+  --max-request-size BYTES  (default: the producer's, 1 MiB, raised to batch size + 64 KiB)
   --compression CODEC       none|gzip|snappy|lz4|zstd (default none)
   --idempotence true|false  (default: the config's rule, off with acks=1)
   --key                     keyed records (1000 distinct keys, cycled) instead of keyless
@@ -72,6 +74,8 @@ struct Options {
     linger_ms: u64,
     batch_size: usize,
     buffer_memory: Option<usize>,
+    max_in_flight: Option<usize>,
+    max_request_size: Option<usize>,
     compression: Compression,
     idempotence: Option<bool>,
     key: bool,
@@ -92,6 +96,8 @@ fn parse_args() -> Result<Options, String> {
         linger_ms: 5,
         batch_size: 1 << 20,
         buffer_memory: None,
+        max_in_flight: None,
+        max_request_size: None,
         compression: Compression::None,
         idempotence: None,
         key: false,
@@ -125,6 +131,8 @@ fn parse_args() -> Result<Options, String> {
             "--linger-ms" => o.linger_ms = num("--linger-ms", value("--linger-ms")?)?,
             "--batch-size" => o.batch_size = num("--batch-size", value("--batch-size")?)?,
             "--buffer-memory" => o.buffer_memory = Some(num("--buffer-memory", value("--buffer-memory")?)?),
+            "--max-in-flight" => o.max_in_flight = Some(num("--max-in-flight", value("--max-in-flight")?)?),
+            "--max-request-size" => o.max_request_size = Some(num("--max-request-size", value("--max-request-size")?)?),
             "--compression" => {
                 let v = value("--compression")?;
                 o.compression = v.parse().map_err(|e| format!("--compression: {e}"))?;
@@ -260,7 +268,12 @@ fn config(o: &Options, brokers: &str) -> ProducerConfig {
     if let Some(m) = o.buffer_memory {
         c = c.buffer_memory(m);
     }
-    if c.batch_size > c.max_request_size {
+    if let Some(n) = o.max_in_flight {
+        c = c.max_in_flight_requests_per_connection(n);
+    }
+    if let Some(n) = o.max_request_size {
+        c = c.max_request_size(n);
+    } else if c.batch_size > c.max_request_size {
         // A full batch must fit in a request.
         let max = c.batch_size + 64 * 1024;
         c = c.max_request_size(max);
@@ -365,6 +378,10 @@ async fn run_once(
         // The last callback notes the time. flush() can return while the callbacks of the last
         // batches are still running (Accumulator::complete marks the batches complete before it
         // runs their callbacks), so wait for them.
+        let at_flush = DONE.load(Ordering::SeqCst);
+        if at_flush < records {
+            println!("  (flush returned with {at_flush} of {records} outcomes: waiting for the rest)");
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(last) = *LAST.lock().unwrap() {

@@ -4,8 +4,9 @@
 # absolute number).
 #
 # Builds benches/producer_throughput.rs (bench profile: release + debug info) and the sink
-# broker (../shared/tools/sink), starts the sink and a Tansu broker (scripts/tansu.sh) on free
-# loopback ports, and runs against each, for 100 B x 1,000,000 and 1 KB x 100,000 records
+# broker (../shared/tools/sink), starts the sink and Tansu brokers (scripts/tansu.sh: a fresh one
+# for each benchmark, as it keeps every record in memory) on free loopback ports, and runs
+# against each, for 100 B x 1,000,000 and 1 KB x 100,000 records
 # (acks=1, linger 5 ms, batch 1 MiB, 3 partitions, keyless, no compression, RUNS runs each,
 # median quoted):
 #   - kafkit:     cargo bench --bench producer_throughput -- --brokers ... (the built binary)
@@ -141,55 +142,57 @@ for kind in $BROKERS; do
         port_open "$port" || die "the sink did not listen on 127.0.0.1:$port (see $OUT/sink.log)"
         log "sink pid $SINK_PID on 127.0.0.1:$port"
         ;;
-    tansu)
-        read -r port TANSU_PID < <(bash scripts/tansu.sh start)
-        log "tansu pid $TANSU_PID on 127.0.0.1:$port"
-        ;;
+    tansu) ;; # a fresh broker for each benchmark (it keeps every record in memory)
     *) die "unknown broker kind $kind (sink or tansu)" ;;
     esac
     for shape in $SHAPES; do
         size="${shape%x*}"
         records="${shape#*x}"
         for client in $CLIENTS; do
+            if [[ "$kind" == tansu ]]; then
+                read -r port TANSU_PID < <(bash scripts/tansu.sh start 2>>"$OUT/tansu.log")
+                log "tansu pid $TANSU_PID on 127.0.0.1:$port"
+            fi
             run_bench "$client" "$kind" "127.0.0.1:$port" "$size" "$records"
+            if [[ "$kind" == tansu ]]; then
+                bash scripts/tansu.sh stop "$TANSU_PID" >/dev/null 2>&1 || true
+                TANSU_PID=""
+            fi
         done
     done
-    case "$kind" in
-    sink)
+    if [[ "$kind" == sink ]]; then
         kill "$SINK_PID" 2>/dev/null || true
         wait "$SINK_PID" 2>/dev/null || true
         SINK_PID=""
         log "sink counters: $(grep -E 'produce' "$OUT/sink.log" | tail -1)"
-        ;;
-    tansu)
-        bash scripts/tansu.sh stop "$TANSU_PID" >/dev/null 2>&1 || true
-        TANSU_PID=""
-        ;;
-    esac
+    fi
 done
 
 echo
 echo "Producer throughput, median of $RUNS runs (acks=1, linger 5 ms, batch 1 MiB, 3 partitions, keyless, no compression)"
-echo "window: first send to last acknowledgement; MB = 10^6 bytes of values; CPU = user+sys of the client process in the window;"
-echo "time -v: the whole process (start-up, warm-up, all runs) per record"
+echo "window: first send to last acknowledgement; MB = 10^6 bytes of values; CPU = user+sys of the client process in the window"
+echo "(kafkit: /proc/self/stat, 10 ms ticks; librdkafka: getrusage); threads: kafkit's threads' on-CPU time in the window"
+echo "(/proc/self/task/*/schedstat, ns); time -v: the whole process (start-up, warm-up, all runs) per record"
 python3 - "$RESULTS" <<'EOF'
 import sys
 rows = []
 for line in open(sys.argv[1]):
     kv = dict(f.split("=", 1) for f in line.split()[1:])
     rows.append(kv)
-head = ["broker", "size", "records", "client", "records/s", "MB/s", "CPU us/rec", "time -v us/rec", "vs librdkafka"]
+head = ["broker", "size", "records", "client", "records/s", "MB/s", "CPU us/rec", "threads us/rec", "time -v us/rec",
+        "vs librdkafka"]
 ref = {(r["label"], r["size"]): float(r["records_per_s"]) for r in rows if r.get("client") == "librdkafka" and "records_per_s" in r}
 out = [head]
 for r in rows:
     if "failed" in r:
-        out.append([r["label"], r["size"] + " B", r["records"], r["client"], "FAILED", "", "", "", ""])
+        out.append([r["label"], r["size"] + " B", r["records"], r["client"], "FAILED", "", "", "", "", ""])
         continue
     rps = float(r["records_per_s"])
     base = ref.get((r["label"], r["size"]))
     out.append([
         r["label"], r["size"] + " B", r["records"], r["client"],
-        f"{rps / 1e6:.3f} M", r["mb_per_s"], r["cpu_us_per_record"], r.get("time_v_cpu_us_per_record", "-"),
+        f"{rps / 1e6:.3f} M", r["mb_per_s"], r["cpu_us_per_record"], r.get("threads_cpu_us_per_record", "-"),
+        r.get("time_v_cpu_us_per_record", "-"),
         f"{rps / base:.2f}x" if base else "-",
     ])
 widths = [max(len(row[i]) for row in out) for i in range(len(head))]
