@@ -52,7 +52,7 @@ usage: producer_throughput [options]
   --batch-size BYTES        (default 1048576)
   --buffer-memory BYTES     (default: the producer's, 32 MiB)
   --max-in-flight N         max.in.flight.requests.per.connection (default: the producer's, 5)
-  --max-request-size BYTES  (default: the producer's, 1 MiB, raised to batch size + 64 KiB)
+  --max-request-size BYTES  (default: the producer's, 1 MiB; batch size + 64 KiB if that is more)
   --compression CODEC       none|gzip|snappy|lz4|zstd (default none)
   --idempotence true|false  (default: the config's rule, off with acks=1)
   --key                     keyed records (1000 distinct keys, cycled) instead of keyless
