@@ -34,6 +34,7 @@ pub(crate) async fn run(
         if let Some(written) = out.written {
             let _ = written.send(());
         }
+        shared.recycle(out.frame);
     }
     let _ = wr.shutdown().await;
 }

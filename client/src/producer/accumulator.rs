@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use kafkit_protocol::record::{Header, RecordBatchBuilder, RECORD_BATCH_OVERHEAD};
 use kafkit_protocol::ErrorCode;
 use rustc_hash::FxHashMap;
@@ -32,6 +32,10 @@ use crate::metadata::Metadata;
 
 /// The first reservation of a batch (unless `batch.size` is smaller or the record larger).
 const FIRST_CHUNK: usize = 16 * 1024;
+
+/// The most buffers of acknowledged batches kept for reuse (also at most a quarter of
+/// `buffer.memory`'s worth).
+const MAX_SPARE_BUFFERS: usize = 16;
 
 /// The most bytes a record's framing adds to its key, value and headers: length, attributes,
 /// timestamp and offset deltas, key and value lengths and header count as varints at their
@@ -170,6 +174,9 @@ pub(crate) struct State {
     next_batch_id: u64,
     /// Batches not completed yet, by id (what `flush` waits for).
     incomplete: BTreeSet<u64>,
+    /// Buffers of acknowledged batches, `batch.size` or more each, for new batches (fresh
+    /// allocations of large buffers cost page faults on every batch).
+    spare: Vec<BytesMut>,
 }
 
 impl State {
@@ -224,7 +231,12 @@ impl Accumulator {
         Accumulator {
             config,
             partitioner,
-            state: Mutex::new(State { topics: FxHashMap::default(), next_batch_id: 0, incomplete: BTreeSet::new() }),
+            state: Mutex::new(State {
+                topics: FxHashMap::default(),
+                next_batch_id: 0,
+                incomplete: BTreeSet::new(),
+                spare: Vec::new(),
+            }),
             memory: Semaphore::new(permits),
             memory_waiters: AtomicUsize::new(0),
             wake: Notify::new(),
@@ -544,11 +556,33 @@ impl Accumulator {
             }
             // A new batch.
             let alone = need + RECORD_BATCH_OVERHEAD;
-            let first = if alone > config.batch_size { alone } else { config.batch_size.min(FIRST_CHUNK.max(alone)) };
-            if !self.take(first, prepaid) {
-                return Ok(Step::NeedMemory(first));
+            // A recycled buffer if there is one and its whole capacity fits the budget now;
+            // otherwise a fresh one, reserved in chunks as it grows.
+            let mut recycled = None;
+            if alone <= config.batch_size {
+                if let Some(buf) = st.spare.pop() {
+                    if self.take(buf.capacity(), prepaid) {
+                        recycled = Some(buf);
+                    } else {
+                        st.spare.push(buf);
+                    }
+                }
             }
-            let mut builder = RecordBatchBuilder::with_capacity(0, first).with_compression(config.compression);
+            let (builder, first) = match recycled {
+                Some(buf) => {
+                    let capacity = buf.capacity();
+                    (RecordBatchBuilder::with_buffer(0, buf), capacity)
+                }
+                None => {
+                    let first =
+                        if alone > config.batch_size { alone } else { config.batch_size.min(FIRST_CHUNK.max(alone)) };
+                    if !self.take(first, prepaid) {
+                        return Ok(Step::NeedMemory(first));
+                    }
+                    (RecordBatchBuilder::with_capacity(0, first), first)
+                }
+            };
+            let mut builder = builder.with_compression(config.compression);
             if let Some(level) = config.compression_level {
                 builder = builder.with_compression_level(Some(level));
             }
@@ -596,15 +630,34 @@ impl Accumulator {
         // only once the callbacks of its records have run (as Java's).
         let mut memory = 0;
         let mut ids = Vec::with_capacity(batches.len());
-        for (b, result) in batches {
+        let mut buffers = Vec::new();
+        let batch_size = self.config.batch_size;
+        for (mut b, result) in batches {
             memory += b.reserved;
             ids.push(b.id);
             b.completion.complete(result);
+            // The records' buffer, if nothing else holds it, for a later batch.
+            if let Records::Built(bytes) = std::mem::replace(&mut b.records, Records::Built(Bytes::new())) {
+                if bytes.len() <= 2 * batch_size {
+                    if let Ok(buf) = bytes.try_into_mut() {
+                        if (batch_size..=2 * batch_size).contains(&buf.capacity()) {
+                            buffers.push(buf);
+                        }
+                    }
+                }
+            }
         }
         {
             let mut st = self.lock();
             for id in ids {
                 st.incomplete.remove(&id);
+            }
+            let keep = (self.config.buffer_memory / batch_size / 4).clamp(1, MAX_SPARE_BUFFERS);
+            for buf in buffers {
+                if st.spare.len() >= keep {
+                    break;
+                }
+                st.spare.push(buf);
             }
         }
         self.release(memory);
@@ -690,5 +743,37 @@ struct WaiterGuard<'a>(&'a AtomicUsize);
 impl Drop for WaiterGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BufMut;
+
+    #[test]
+    fn a_finished_batch_buffer_can_be_recycled_with_its_capacity() {
+        // What `complete` relies on: the uncompressed batch `finish` returns is the builder's
+        // own buffer, and once nothing else holds it, it comes back whole.
+        let mut buf = BytesMut::with_capacity(1 << 20);
+        buf.put_slice(b"stale");
+        let mut b = RecordBatchBuilder::with_buffer(0, buf);
+        b.append(1, None, Some(&[7u8; 100]), &[]).unwrap();
+        let bytes = b.finish().unwrap();
+        let again = bytes.try_into_mut().expect("unique");
+        assert!(again.capacity() >= 1 << 20, "capacity {}", again.capacity());
+    }
+
+    #[test]
+    fn record_size_bound_covers_the_encoding() {
+        let key = Bytes::from_static(b"k");
+        let value = Bytes::from(vec![0u8; 300]);
+        let headers = [Header::new("h", Some(Bytes::from_static(b"v")))];
+        let mut b = RecordBatchBuilder::new(0);
+        for _ in 0..3 {
+            let before = b.size();
+            b.append(i64::MAX / 2, Some(&key), Some(&value), &headers).unwrap();
+            assert!(b.size() - before <= record_size_bound(Some(&key), Some(&value), &headers));
+        }
     }
 }

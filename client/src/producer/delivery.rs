@@ -104,8 +104,13 @@ impl Completion {
 }
 
 enum Inner {
-    Pending { completion: Arc<Completion>, index: i32, timestamp: i64 },
-    Failed(Error),
+    Pending {
+        completion: Arc<Completion>,
+        index: i32,
+        timestamp: i64,
+    },
+    /// Boxed: a future is kept per record, and most never fail.
+    Failed(Box<Error>),
     Taken,
 }
 
@@ -143,7 +148,7 @@ impl DeliveryFuture {
 
     /// A future that has already failed (the record was refused before it was buffered).
     pub(crate) fn failed(error: Error) -> Self {
-        DeliveryFuture { inner: Inner::Failed(error) }
+        DeliveryFuture { inner: Inner::Failed(Box::new(error)) }
     }
 
     /// Whether the outcome is known (awaiting will not wait).
@@ -197,7 +202,7 @@ impl DeliveryFuture {
                     }
                 }
             }
-            Inner::Failed(e) => f(Err(e.clone())),
+            Inner::Failed(e) => f(Err((**e).clone())),
             Inner::Taken => f(Err(Error::Closed)),
         }
         self
@@ -238,7 +243,7 @@ impl DeliveryFuture {
                     };
                 }
             }
-            Inner::Failed(e) => Err(e),
+            Inner::Failed(e) => Err(*e),
             Inner::Taken => Err(Error::Closed),
         }
     }
@@ -268,7 +273,7 @@ impl Future for DeliveryFuture {
                 }
             }
             Inner::Failed(_) => match std::mem::replace(&mut self.inner, Inner::Taken) {
-                Inner::Failed(e) => Poll::Ready(Err(e)),
+                Inner::Failed(e) => Poll::Ready(Err(*e)),
                 _ => unreachable!("matched Failed above"),
             },
             Inner::Taken => Poll::Ready(Err(Error::Closed)),
