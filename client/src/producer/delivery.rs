@@ -317,6 +317,12 @@ mod tests {
     }
 
     #[test]
+    fn a_future_is_small() {
+        // One is kept per record: a handle and two numbers, the rare error boxed.
+        assert!(std::mem::size_of::<DeliveryFuture>() <= 32, "{}", std::mem::size_of::<DeliveryFuture>());
+    }
+
+    #[test]
     fn errors_append_time_and_blocking_get() {
         let c = Completion::new("t".into(), 0);
         let f = DeliveryFuture::pending(c.clone(), 1, 5);
