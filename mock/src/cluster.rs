@@ -408,16 +408,17 @@ impl MockCluster {
         self.cluster.log.lock().unwrap().iter().filter(|r| r.api() == api).cloned().collect()
     }
 
+    /// The encoded data batches of a partition (transaction markers skipped), in log order.
+    fn data_batch_bytes(&self, topic: &str, partition: i32) -> Result<Vec<bytes::Bytes>, MockError> {
+        let st = self.cluster.state.lock().unwrap();
+        let p = st.partition(topic, partition).ok_or_else(|| MockError::UnknownPartition(topic.into(), partition))?;
+        Ok(p.log.iter().filter(|b| !b.control).map(|b| b.bytes.clone()).collect())
+    }
+
     /// The records stored in a partition (data records only; transaction markers are skipped).
     pub fn records(&self, topic: &str, partition: i32) -> Result<Vec<Record>, MockError> {
-        let batches: Vec<_> = {
-            let st = self.cluster.state.lock().unwrap();
-            let p =
-                st.partition(topic, partition).ok_or_else(|| MockError::UnknownPartition(topic.into(), partition))?;
-            p.log.iter().filter(|b| !b.control).map(|b| b.bytes.clone()).collect()
-        };
         let mut out = Vec::new();
-        for b in batches {
+        for b in self.data_batch_bytes(topic, partition)? {
             for batch in Batches::new(b) {
                 let batch = batch.expect("stored batches were validated on produce");
                 out.extend(batch.records().expect("stored batches decode").map(|r| r.expect("stored records decode")));
@@ -430,14 +431,8 @@ impl MockCluster {
     /// and leader epoch the log assigned, and the producer id, epoch and base sequence as the
     /// producer wrote them (what a test of an idempotent producer checks).
     pub fn batches(&self, topic: &str, partition: i32) -> Result<Vec<RecordBatch>, MockError> {
-        let batches: Vec<_> = {
-            let st = self.cluster.state.lock().unwrap();
-            let p =
-                st.partition(topic, partition).ok_or_else(|| MockError::UnknownPartition(topic.into(), partition))?;
-            p.log.iter().filter(|b| !b.control).map(|b| b.bytes.clone()).collect()
-        };
         let mut out = Vec::new();
-        for b in batches {
+        for b in self.data_batch_bytes(topic, partition)? {
             for batch in Batches::new(b) {
                 match batch.expect("stored batches were validated on produce") {
                     Batch::V2(b) => out.push(b),
