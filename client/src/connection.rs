@@ -410,11 +410,20 @@ impl Connection {
     }
 
     /// Queues a request for which the broker sends no response (a Produce with `acks = 0`), in
-    /// order with [`submit`](Self::submit)ted ones, without waiting for the write.
-    pub(crate) async fn submit_no_response<R: Request>(&self, request: &R, version: i16) -> Result<()> {
+    /// order with [`submit`](Self::submit)ted ones, without waiting for the write; the returned
+    /// future resolves once the frame is written to the socket (or fails if the connection
+    /// died first, so the request was never sent).
+    pub(crate) async fn submit_no_response<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+    ) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
         let id = self.next_correlation_id();
         let frame = self.encode(request, id, version)?;
-        self.enqueue(Outgoing { frame, correlation_id: None, written: None }).await
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(Outgoing { frame, correlation_id: None, written: Some(tx) }).await?;
+        let conn = self.clone();
+        Ok(async move { rx.await.map_err(|_| conn.current_dead_error()) })
     }
 
     /// Gives the connection up as broken: every request in flight fails with a retriable

@@ -52,6 +52,8 @@ struct InFlight {
     conn: Connection,
     batches: Vec<ProducerBatch>,
     response: ResponseFuture,
+    /// An `acks = 0` request: `response` resolves when it is written, with nothing in it.
+    no_response: bool,
 }
 
 /// The idempotent producer's identity.
@@ -380,14 +382,16 @@ impl Sender {
         };
         let request = produce_request(&self.config, &ready);
         if self.config.acks == Acks::None {
+            // Nothing answers: the batches are done once written to the socket (as in Java),
+            // and until then they count as in flight, so close waits for the write.
             match conn.submit_no_response(&request, version).await {
-                Ok(()) => {
-                    let acks = ready
-                        .into_iter()
-                        .map(|b| (b, Ok(BatchAck { base_offset: -1, log_append_time: -1 })))
-                        .collect::<Vec<_>>();
-                    self.partitions_done(&acks);
-                    self.acc.complete(acks);
+                Ok(written) => {
+                    self.in_flight.entry(broker).or_default().push_back(InFlight {
+                        conn,
+                        batches: ready,
+                        response: Box::pin(async move { written.await.map(|()| ProduceResponse::default()) }),
+                        no_response: true,
+                    });
                 }
                 Err(e) => self.handle_failure(ready, e),
             }
@@ -402,6 +406,7 @@ impl Sender {
                     conn,
                     batches: ready,
                     response: Box::pin(pending.wait()),
+                    no_response: false,
                 });
             }
             Err(e) => self.handle_failure(ready, e),
@@ -424,6 +429,14 @@ impl Sender {
                 return self.handle_failure(batches, e);
             }
         };
+        if in_flight.no_response {
+            let acks = batches
+                .into_iter()
+                .map(|b| (b, Ok(BatchAck { base_offset: -1, log_append_time: -1 })))
+                .collect::<Vec<_>>();
+            self.partitions_done(&acks);
+            return self.acc.complete(acks);
+        }
         let mut by_partition: HashMap<(&str, i32), &PartitionProduceResponse> = HashMap::new();
         for t in &response.responses {
             for p in &t.partition_responses {
