@@ -29,7 +29,7 @@ use std::task::Poll;
 use bytes::{Bytes, BytesMut};
 use kafkit_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafkit_protocol::messages::produce_response::PartitionProduceResponse;
-use kafkit_protocol::messages::{InitProducerIdRequest, ProduceRequest, ProduceResponse};
+use kafkit_protocol::messages::{ApiVersionsRequest, InitProducerIdRequest, ProduceRequest, ProduceResponse};
 use kafkit_protocol::record::set_producer_state;
 use kafkit_protocol::ErrorCode;
 use tokio::time::Instant;
@@ -100,6 +100,8 @@ pub(crate) struct Sender {
     /// Brokers a connection is being made to.
     connecting: Arc<Mutex<HashSet<i32>>>,
     last_invalidate: Option<Instant>,
+    /// Connections that carried `acks = 0` requests, by broker (see `unanswered_barrier`).
+    unanswered: HashMap<i32, Connection>,
 }
 
 impl Sender {
@@ -117,6 +119,7 @@ impl Sender {
             in_flight: HashMap::new(),
             connecting: Arc::new(Mutex::new(HashSet::new())),
             last_invalidate: None,
+            unanswered: HashMap::new(),
         }
     }
 
@@ -191,8 +194,26 @@ impl Sender {
                 (broker, result) = response => self.handle_response(broker, result),
             }
         }
+        self.unanswered_barrier().await;
         debug!("producer sender stopped");
         self.client.shutdown().await;
+    }
+
+    /// Before closing the connections that carried `acks = 0` requests, waits (at most
+    /// `request.timeout`) for the answer to one more request on each: a broker handles a
+    /// connection's requests in order, so once it answers, it has taken every Produce written
+    /// before. Without this, a broker that drops unprocessed requests when the client
+    /// disconnects (Tansu does) loses the last batches `close` wrote.
+    async fn unanswered_barrier(&mut self) {
+        let mut barriers = tokio::task::JoinSet::new();
+        for conn in std::mem::take(&mut self.unanswered).into_values() {
+            barriers.spawn(async move {
+                if let Err(e) = conn.send(&ApiVersionsRequest::default()).await {
+                    debug!(broker = %conn.addr(), "no answer after the last acks=0 request: {e}");
+                }
+            });
+        }
+        barriers.join_all().await;
     }
 
     /// Whether the idempotent producer is waiting for its id or a new epoch.
@@ -386,6 +407,7 @@ impl Sender {
             // and until then they count as in flight, so close waits for the write.
             match conn.submit_no_response(&request, version).await {
                 Ok(written) => {
+                    self.unanswered.insert(broker, conn.clone());
                     self.in_flight.entry(broker).or_default().push_back(InFlight {
                         conn,
                         batches: ready,
