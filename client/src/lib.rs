@@ -39,6 +39,7 @@ mod backoff;
 mod client;
 mod config;
 pub mod connection;
+pub mod consumer;
 mod error;
 pub mod metadata;
 pub mod producer;

@@ -1,0 +1,25 @@
+//! The consumer: [`Consumer`], group-aware (subscribe, rebalance, commit) or assigned by
+//! hand, fetching ahead in the background.
+//!
+//! Inside: `consumer.rs` (the application's handle: positions, poll, seeks, commits),
+//! `group.rs` (the group task: the one owner of membership state), `fetcher.rs` (the fetch
+//! task: a request in flight per leader, a bounded buffer ahead), `cursor.rs` (lazy,
+//! zero-copy decoding of fetched batches), `offsets.rs` (ListOffsets lookups),
+//! `assignor*.rs` (range, roundrobin, cooperative-sticky).
+
+mod assignor;
+mod config;
+#[allow(clippy::module_inception)]
+mod consumer;
+#[allow(dead_code)] // until the consumer uses it
+mod fetcher;
+#[allow(dead_code)] // until the consumer uses it
+mod group;
+mod record;
+mod types;
+
+pub use assignor::{Assignor, AssignorKind, MemberSubscription, RebalanceProtocol};
+pub use config::ConsumerConfig;
+pub use consumer::Consumer;
+pub use record::{ConsumerRecord, ConsumerRecords};
+pub use types::{IsolationLevel, OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};
