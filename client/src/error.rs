@@ -118,6 +118,23 @@ pub enum Error {
     /// A record's key or value could not be serialized, or a fetched one deserialized.
     #[error("{0}; fix the data or use a serializer that accepts it")]
     Serde(#[from] crate::serializer::SerdeError),
+
+    /// A consumer has no offset to start a partition from: nothing committed (or the offset
+    /// is out of range) and `auto.offset.reset` is `none` (Java's
+    /// `NoOffsetForPartitionException`).
+    #[error("no offset to read {partition} from: {reason}; seek to an offset, or set auto.offset.reset to earliest or latest")]
+    NoOffset {
+        /// The partition, as `topic[partition]`.
+        partition: String,
+        /// Why: nothing committed, or the position is out of range.
+        reason: String,
+    },
+
+    /// A call that the client's state does not allow (Java's `IllegalStateException`): seeking
+    /// a partition not assigned, subscribing after assigning by hand, committing without a
+    /// `group.id`, ...
+    #[error("{0}")]
+    IllegalState(String),
 }
 
 /// An encoding, decoding or framing failure.
@@ -176,7 +193,13 @@ impl Error {
             | Error::Disconnected { .. }
             | Error::NoBrokerAvailable(_) => true,
             Error::Kafka { code, .. } => code.is_retriable(),
-            Error::Protocol(_) | Error::Version(_) | Error::Config { .. } | Error::Closed | Error::Serde(_) => false,
+            Error::Protocol(_)
+            | Error::Version(_)
+            | Error::Config { .. }
+            | Error::Closed
+            | Error::Serde(_)
+            | Error::NoOffset { .. }
+            | Error::IllegalState(_) => false,
         }
     }
 
