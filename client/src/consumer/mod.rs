@@ -11,6 +11,9 @@ mod assignor;
 mod config;
 #[allow(clippy::module_inception)]
 mod consumer;
+mod cursor;
+mod listener;
+mod offsets;
 #[allow(dead_code)] // until the consumer uses it
 mod fetcher;
 #[allow(dead_code)] // until the consumer uses it
@@ -20,6 +23,7 @@ mod types;
 
 pub use assignor::{Assignor, AssignorKind, MemberSubscription, RebalanceProtocol};
 pub use config::ConsumerConfig;
-pub use consumer::Consumer;
+pub use consumer::{CommitFuture, Consumer, RecordStream};
+pub use listener::{Rebalance, RebalanceListener};
 pub use record::{ConsumerRecord, ConsumerRecords};
 pub use types::{IsolationLevel, OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};

@@ -56,6 +56,12 @@ impl OffsetAndMetadata {
     }
 }
 
+impl From<i64> for OffsetAndMetadata {
+    fn from(offset: i64) -> Self {
+        OffsetAndMetadata::new(offset)
+    }
+}
+
 /// The answer to [`offsets_for_times`](super::Consumer::offsets_for_times): the earliest
 /// offset whose timestamp is at or after the time asked for, and that record's timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
