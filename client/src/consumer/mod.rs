@@ -25,5 +25,7 @@ pub use assignor::{Assignor, AssignorKind, MemberSubscription, RebalanceProtocol
 pub use config::ConsumerConfig;
 pub use consumer::{CommitFuture, Consumer, RecordStream};
 pub use listener::{Rebalance, RebalanceListener};
+/// `next()` on a [`RecordStream`] (re-exported from `futures-util`).
+pub use futures_util::StreamExt;
 pub use record::{ConsumerRecord, ConsumerRecords};
 pub use types::{IsolationLevel, OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};
