@@ -698,6 +698,10 @@ impl Consumer {
                             }
                             return true;
                         }
+                        if self.fetch_set_dirty {
+                            // A stale response made us refetch: tell the fetcher first.
+                            self.send_fetch_set();
+                        }
                     }
                     None => {
                         self.pending_error = Some(Error::Closed);
