@@ -678,6 +678,9 @@ impl Consumer {
         if got {
             return true;
         }
+        if self.fetch_set_dirty {
+            self.send_fetch_set();
+        }
         let wake = match self.next_wake() {
             Some(t) => t.min(deadline),
             None => deadline,
