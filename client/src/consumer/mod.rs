@@ -21,7 +21,10 @@ mod group;
 mod record;
 mod types;
 
-pub use assignor::{Assignor, AssignorKind, MemberSubscription, RebalanceProtocol};
+pub use assignor::{
+    Assignor, AssignorKind, CooperativeStickyAssignor, MemberSubscription, ParseAssignorError, RangeAssignor,
+    RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
+};
 pub use config::ConsumerConfig;
 pub use consumer::{CommitFuture, Consumer, RecordStream};
 pub use listener::{Rebalance, RebalanceListener};
