@@ -12,9 +12,13 @@ mod config;
 #[allow(clippy::module_inception)]
 mod consumer;
 #[allow(dead_code)] // until the consumer uses it
+mod cursor;
+#[allow(dead_code)] // until the consumer uses it
 mod fetcher;
 #[allow(dead_code)] // until the consumer uses it
 mod group;
+#[allow(dead_code)] // until the consumer uses it
+mod offsets;
 mod record;
 mod types;
 
