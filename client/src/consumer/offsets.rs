@@ -307,3 +307,212 @@ fn answers(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use kafkit_mock::{Fault, MockCluster};
+    use kafkit_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafkit_protocol::messages::{InitProducerIdRequest, ProduceRequest, RequestBody};
+    use kafkit_protocol::record::RecordBatchBuilder;
+    use kafkit_protocol::ApiKey;
+
+    use super::*;
+    use crate::config::ClientConfig;
+
+    const TS: i64 = 1_700_000_000_000;
+
+    async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(30), f).await.expect("hung")
+    }
+
+    async fn setup(brokers: usize, partitions: usize) -> (MockCluster, Client) {
+        let cluster = MockCluster::builder().brokers(brokers).auto_create_topics(false).start().await.unwrap();
+        cluster.create_topic("t", partitions).unwrap();
+        let client = Client::connect(ClientConfig::new([cluster.bootstrap()])).await.unwrap();
+        (cluster, client)
+    }
+
+    /// Produces `n` records to t[partition], record `o` with timestamp `TS + 10 * o`.
+    async fn produce(client: &Client, cluster: &MockCluster, partition: i32, n: i64, pid: Option<(i64, i16)>) {
+        let base = cluster.high_watermark("t", partition).unwrap();
+        let mut b = RecordBatchBuilder::new(0).with_transactional(pid.is_some());
+        if let Some((id, epoch)) = pid {
+            b.set_producer_state(id, epoch, 0); // the producer's first batch
+        }
+        for o in base..base + n {
+            b.append(TS + 10 * o, None, Some(b"v"), &[]).unwrap();
+        }
+        let conn = client.leader_for("t", partition).await.unwrap();
+        let request = ProduceRequest {
+            acks: -1,
+            timeout_ms: 5000,
+            topic_data: vec![TopicProduceData {
+                name: "t".into(),
+                partition_data: vec![PartitionProduceData {
+                    index: partition,
+                    records: Some(b.finish().unwrap()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(conn.send(&request).await.unwrap().responses[0].partition_responses[0].error_code, 0);
+    }
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("t", p)
+    }
+
+    fn at(offset: i64, timestamp: i64) -> Option<(i64, i64)> {
+        Some((offset, timestamp))
+    }
+
+    fn short(found: &HashMap<TopicPartition, OffsetAndTimestamp>, p: i32) -> Option<(i64, i64)> {
+        found.get(&tp(p)).map(|o| (o.offset, o.timestamp))
+    }
+
+    #[tokio::test]
+    async fn earliest_latest_and_by_timestamp_one_request_per_leader() {
+        let (cluster, client) = setup(2, 4).await;
+        for p in 0..4 {
+            produce(&client, &cluster, p, 5 + i64::from(p), None).await;
+        }
+        let requests = HashMap::from([
+            (tp(0), EARLIEST_TIMESTAMP),
+            (tp(1), LATEST_TIMESTAMP),
+            (tp(2), TS + 25), // between offsets 2 and 3: the first at or after it is 3
+            (tp(3), TS + 1_000_000),
+        ]);
+        let found = within(list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, Duration::from_secs(5)))
+            .await
+            .unwrap();
+        assert_eq!(short(&found, 0), at(0, -1));
+        assert_eq!(short(&found, 1), at(6, -1), "the high watermark");
+        assert_eq!(short(&found, 2), at(3, TS + 30));
+        assert_eq!(short(&found, 3), None, "no record that late: left out, as Java's null");
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[&tp(2)].leader_epoch, Some(0));
+        let logged = cluster.requests_of(ApiKey::ListOffsets);
+        let mut brokers: Vec<i32> = logged.iter().map(|r| r.broker).collect();
+        brokers.sort_unstable();
+        assert_eq!(brokers, [1, 2], "one request per leader");
+        for r in &logged {
+            let RequestBody::ListOffsets(req) = &r.body else { unreachable!() };
+            assert_eq!(r.header.api_version, 10, "the highest common version");
+            for p in req.topics.iter().flat_map(|t| &t.partitions) {
+                assert_eq!(cluster.leader("t", p.partition_index), Some(r.broker));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn read_committed_latest_is_the_last_stable_offset() {
+        let (cluster, client) = setup(1, 1).await;
+        produce(&client, &cluster, 0, 3, None).await;
+        let conn = client.leader_for("t", 0).await.unwrap();
+        let init = conn
+            .send(&InitProducerIdRequest {
+                transactional_id: Some("tx".into()),
+                transaction_timeout_ms: 60_000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let add = kafkit_protocol::messages::AddPartitionsToTxnRequest {
+            v3_and_below_transactional_id: "tx".into(),
+            v3_and_below_producer_id: init.producer_id,
+            v3_and_below_producer_epoch: init.producer_epoch,
+            v3_and_below_topics: vec![
+                kafkit_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic {
+                    name: "t".into(),
+                    partitions: vec![0],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        conn.send_version(&add, 3).await.unwrap();
+        produce(&client, &cluster, 0, 2, Some((init.producer_id, init.producer_epoch))).await;
+        let requests = HashMap::from([(tp(0), LATEST_TIMESTAMP)]);
+        let committed = list_offsets(&client, &requests, IsolationLevel::ReadCommitted, Duration::from_secs(5)).await;
+        assert_eq!(short(&committed.unwrap(), 0), at(3, -1), "stops before the open transaction");
+        let all = list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, Duration::from_secs(5)).await;
+        assert_eq!(short(&all.unwrap(), 0), at(5, -1));
+    }
+
+    #[tokio::test]
+    async fn retries_retriable_errors_and_follows_a_moved_leader() {
+        let (cluster, client) = setup(2, 2).await;
+        produce(&client, &cluster, 0, 4, None).await;
+        produce(&client, &cluster, 1, 2, None).await;
+        cluster.inject(Fault::error(ApiKey::ListOffsets, ErrorCode::NOT_LEADER_OR_FOLLOWER).partition("t", 0).times(2));
+        cluster.inject(Fault::error(ApiKey::ListOffsets, ErrorCode::UNKNOWN_LEADER_EPOCH).partition("t", 1));
+        let old = cluster.leader("t", 0).unwrap();
+        let new = cluster.broker_ids().into_iter().find(|b| *b != old).unwrap();
+        cluster.move_leader("t", 0, new).unwrap(); // the client's metadata still names the old one
+        let requests = HashMap::from([(tp(0), LATEST_TIMESTAMP), (tp(1), LATEST_TIMESTAMP)]);
+        let found = within(list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, Duration::from_secs(10)))
+            .await
+            .unwrap();
+        assert_eq!((short(&found, 0), short(&found, 1)), (at(4, -1), at(2, -1)));
+        let logged = cluster.requests_of(ApiKey::ListOffsets);
+        assert!(logged.len() >= 4, "{} requests", logged.len());
+        let last_for_0 = logged
+            .iter()
+            .rev()
+            .find(|r| match &r.body {
+                RequestBody::ListOffsets(q) => {
+                    q.topics.iter().flat_map(|t| &t.partitions).any(|p| p.partition_index == 0)
+                }
+                _ => false,
+            })
+            .map(|r| r.broker);
+        assert_eq!(last_for_0, Some(new), "answered by the new leader");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_topic_or_partition_is_an_error_naming_it() {
+        let (_cluster, client) = setup(1, 2).await;
+        let requests = HashMap::from([(TopicPartition::new("nope", 0), LATEST_TIMESTAMP), (tp(0), LATEST_TIMESTAMP)]);
+        let e = list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+        assert!(e.to_string().contains("nope"), "{e}");
+        let requests = HashMap::from([(tp(7), EARLIEST_TIMESTAMP)]);
+        let e = list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+        assert!(e.to_string().contains("t[7]") && e.to_string().contains("2 partitions"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn non_retriable_errors_are_returned_at_once() {
+        let (cluster, client) = setup(1, 1).await;
+        cluster.inject(Fault::error(ApiKey::ListOffsets, ErrorCode::TOPIC_AUTHORIZATION_FAILED).partition("t", 0));
+        let requests = HashMap::from([(tp(0), EARLIEST_TIMESTAMP)]);
+        let e = within(list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, Duration::from_secs(30)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
+        assert!(e.to_string().contains("t[0]"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn times_out_naming_the_partitions_left_and_the_last_error() {
+        let (cluster, client) = setup(1, 2).await;
+        cluster.inject(
+            Fault::error(ApiKey::ListOffsets, ErrorCode::LEADER_NOT_AVAILABLE).partition("t", 1).times(100_000),
+        );
+        let requests = HashMap::from([(tp(0), EARLIEST_TIMESTAMP), (tp(1), EARLIEST_TIMESTAMP)]);
+        let timeout = Duration::from_millis(400);
+        let e = within(list_offsets(&client, &requests, IsolationLevel::ReadUncommitted, timeout)).await.unwrap_err();
+        let Error::TimedOut { what, after, .. } = &e else { panic!("{e:?}") };
+        assert_eq!(*after, timeout);
+        assert!(what.contains("t[1]") && !what.contains("t[0]"), "{what}");
+        assert!(what.contains("LEADER_NOT_AVAILABLE"), "{what}");
+        assert!(cluster.requests_of(ApiKey::ListOffsets).len() >= 2, "retried until the timeout");
+    }
+}
