@@ -306,6 +306,9 @@ impl Fetcher {
     async fn run(mut self) {
         debug!("fetcher started");
         loop {
+            if self.out.is_closed() {
+                break; // the consumer is gone
+            }
             let wake = self.plan();
             let sleep = async {
                 match wake {
@@ -320,11 +323,15 @@ impl Fetcher {
                 },
                 Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => match done {
                     Ok((id, output)) => self.task_done(id, output),
-                    Err(e) => self.task_done(e.id(), TaskOutput::Fetch(Err(Error::Disconnected {
-                        broker: "?".into(),
-                        reason: format!("the fetch task failed: {e}"),
-                        maybe_applied: true,
-                    }))),
+                    Err(e) => {
+                        let broker = self.requests.get(&e.id()).map_or(-1, |r| r.broker);
+                        let failed = Error::Disconnected {
+                            broker: format!("broker {broker}"),
+                            reason: format!("the fetch task failed: {e}"),
+                            maybe_applied: true,
+                        };
+                        self.task_done(e.id(), TaskOutput::Fetch(Err(failed)));
+                    }
                 },
                 _ = self.released.notified() => {}
                 _ = sleep => {}
@@ -597,10 +604,15 @@ impl Fetcher {
                 answers.insert((name, data.partition_index), data);
             }
         }
-        for (i, p) in request.partitions.iter().enumerate() {
+        // Whether an earlier partition of the response had records: the first one with records
+        // gets at least one whole batch from a broker that follows KIP-74.
+        let mut earlier_data = false;
+        for p in &request.partitions {
             let Some(data) = answers.remove(&(&*p.tp.topic, p.tp.partition)) else {
                 continue;
             };
+            let first_with_data = !earlier_data;
+            earlier_data |= data.records.as_ref().is_some_and(|r| !r.is_empty());
             if !self.is_current(p) {
                 debug!(partition = %p.tp, offset = p.offset, "dropping a fetched partition the consumer moved away from");
                 continue;
@@ -617,7 +629,7 @@ impl Fetcher {
                 }
                 continue;
             }
-            self.handle_data(p, data, i == 0, now);
+            self.handle_data(p, data, first_with_data, now);
         }
     }
 
@@ -639,9 +651,10 @@ impl Fetcher {
             }
             _ if scan.invalid => None,
             _ => {
-                // A batch cut short, and nothing whole before it. Past the first partition of a
-                // response that is normal (fetch.max.bytes ran out); for the first one a broker
-                // that follows KIP-74 returns one whole batch, whatever its size.
+                // A batch cut short, and nothing whole before it. Past the first partition with
+                // records that is normal (the byte limits ran out; this partition will come
+                // first in a later request); for the first one a broker that follows KIP-74
+                // returns one whole batch, whatever its size.
                 if first {
                     warn!(
                         partition = %p.tp,

@@ -540,3 +540,29 @@ async fn waits_for_a_topic_created_later() {
     consume(&mut handle, IsolationLevel::ReadUncommitted, &mut seen, counts(2)).await;
     assert_eq!(seen[&TopicPartition::new("later", 0)].records.len(), 2);
 }
+
+#[tokio::test]
+async fn partitions_take_turns_when_fetch_max_bytes_runs_out() {
+    let (cluster, client) = cluster(1, "t", 3).await;
+    for p in 0..3 {
+        for _ in 0..4 {
+            produce(&client, &cluster, "t", p, 3, Compression::None).await;
+        }
+    }
+    let mut config = config(&cluster);
+    // Less than one batch: each response holds one whole batch (KIP-74) and cut-off parts of
+    // the others, which are not handed over.
+    config.fetch_max_bytes = 60;
+    let mut handle = start(&cluster, config).await;
+    fetch_all(&handle, "t", 0..3, 0, 1);
+    let mut seen = BTreeMap::new();
+    consume(&mut handle, IsolationLevel::ReadUncommitted, &mut seen, counts(36)).await;
+    for p in 0..3 {
+        let s = &seen[&TopicPartition::new("t", p)];
+        assert_eq!(s.records, (0..12).map(|o| (o, value(p, o))).collect::<Vec<_>>(), "partition {p}");
+        assert_eq!(s.fetches.len(), 4, "one whole batch per response: {:?}", s.fetches);
+    }
+    let requests = fetch_requests(&cluster);
+    let firsts: HashSet<i32> = requests.iter().filter_map(|(_, parts)| parts.first().map(|(p, _)| *p)).collect();
+    assert_eq!(firsts.len(), 3, "each partition came first in some request: {requests:?}");
+}
