@@ -26,16 +26,13 @@ use super::cursor::PartitionCursor;
 use super::fetcher::{self, FetchCommand, FetchTarget, Fetched, FetcherHandle};
 use super::group::{self, GroupCommand, GroupEvent, GroupHandle, Subscription};
 use super::listener::{Rebalance, RebalanceListener};
-use super::offsets::list_offsets;
+use super::offsets::{list_offsets, EARLIEST_TIMESTAMP as EARLIEST, LATEST_TIMESTAMP as LATEST};
 use super::record::{ConsumerRecord, ConsumerRecords};
 use super::types::{OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::metadata::PartitionInfo;
 
-/// ListOffsets' special timestamps.
-const LATEST: i64 = -1;
-const EARLIEST: i64 = -2;
 
 /// Where a partition's next record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +52,8 @@ struct PartitionState {
     /// Changes whenever the position is set from here (see [`FetchTarget::tag`]).
     tag: u64,
     paused: bool,
+    /// The high watermark of the last fetch response (-1: none yet).
+    high_watermark: i64,
 }
 
 /// How the assignment is decided.
@@ -255,7 +254,7 @@ impl Consumer {
         for tp in wanted {
             if !self.partitions.contains_key(&tp) {
                 let tag = self.new_tag();
-                self.partitions.insert(tp, PartitionState { position: Position::Committed, tag, paused: false });
+                self.partitions.insert(tp, PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 });
             }
         }
         self.cursors.retain(|c| self.partitions.contains_key(c.tp()));
@@ -489,6 +488,12 @@ impl Consumer {
         }
         self.fetch_set_dirty = true;
         Ok(())
+    }
+
+    /// The high watermark (end offset) of `partition` as of its last fetch response, if one
+    /// came (kafka-python's `highwater`); `highwater - position` is the lag.
+    pub fn highwater(&self, partition: &TopicPartition) -> Option<i64> {
+        self.partitions.get(partition).map(|s| s.high_watermark).filter(|hw| *hw >= 0)
     }
 
     /// The paused partitions.
@@ -781,6 +786,9 @@ impl Consumer {
             self.fetch_set_dirty = true;
             return false;
         }
+        if let Ok(data) = &f.result {
+            state.high_watermark = data.high_watermark;
+        }
         self.cursors.push_back(PartitionCursor::new(f, self.config.isolation_level, self.config.check_crcs));
         true
     }
@@ -951,7 +959,7 @@ impl Consumer {
         for tp in partitions {
             if !self.partitions.contains_key(tp) {
                 let tag = self.new_tag();
-                self.partitions.insert(tp.clone(), PartitionState { position: Position::Committed, tag, paused: false });
+                self.partitions.insert(tp.clone(), PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 });
             }
         }
         if let Some(mut listener) = self.listener.take() {

@@ -14,9 +14,8 @@ mod consumer;
 mod cursor;
 mod listener;
 mod offsets;
-#[allow(dead_code)] // until the consumer uses it
 mod fetcher;
-#[allow(dead_code)] // until the consumer uses it
+#[allow(dead_code)] // until the group task is merged
 mod group;
 mod record;
 mod types;
