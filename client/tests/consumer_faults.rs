@@ -210,7 +210,9 @@ async fn transaction(client: &Client, txn_id: &str, values: &[&str], seq: i32, c
         }],
         ..Default::default()
     };
-    conn.send(&add).await.unwrap();
+    // v3: the single-transaction form (v4+ is the broker-to-broker batched form).
+    let added = conn.send_with(&add, 3, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code, 0);
     let mut b = RecordBatchBuilder::new(0).with_transactional(true);
     b.set_producer_state(pid, epoch, seq);
     for v in values {
