@@ -1,0 +1,1 @@
+//! The group task against the mock cluster.
