@@ -57,7 +57,11 @@ pub(super) fn read(group_id: &str, version: i16, resp: FindCoordinatorResponse) 
     };
     let code = ErrorCode::from_i16(c.error_code);
     if !code.is_ok() {
-        let detail = c.error_message.map(|m| format!(" ({m})")).unwrap_or_default();
+        let detail = c
+            .error_message
+            .filter(|m| !m.is_empty() && m != code.description())
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
         let hint = if code == ErrorCode::GROUP_AUTHORIZATION_FAILED {
             "; grant this principal DESCRIBE on the group"
         } else {

@@ -116,8 +116,9 @@ struct Membership {
 
 /// Where the coordinator is.
 enum Coordinator {
-    /// Not known; looked up (from `not_before`) when something needs it.
-    Unknown { not_before: Instant, lookup: Option<BoxFut<Result<Found>>> },
+    /// Not known; looked up (from `not_before`) when something needs it. `error`: why the
+    /// last lookup failed.
+    Unknown { not_before: Instant, lookup: Option<BoxFut<Result<Found>>>, error: Option<Error> },
     /// Known, with the task's own connection to it.
     Known { node: i32, conn: Connection },
 }
@@ -263,7 +264,7 @@ impl GroupTask {
             events,
             clock,
             state,
-            coordinator: Coordinator::Unknown { not_before: now, lookup: None },
+            coordinator: Coordinator::Unknown { not_before: now, lookup: None, error: None },
             epoch: 0,
             member: Membership { generation: -1, ..Default::default() },
             subscription: None,
@@ -382,7 +383,7 @@ impl GroupTask {
         let mut earliest = |t: Instant| at = Some(at.map_or(t, |a| a.min(t)));
         let kind = self.state.kind();
         match &self.coordinator {
-            Coordinator::Unknown { not_before, lookup: None } if self.needs_coordinator() => earliest(*not_before),
+            Coordinator::Unknown { not_before, lookup: None, .. } if self.needs_coordinator() => earliest(*not_before),
             Coordinator::Known { .. } => {
                 if let State::FindingCoordinator { not_before, .. } = &self.state {
                     earliest(*not_before);
@@ -424,7 +425,7 @@ impl GroupTask {
         let now = Instant::now();
         self.check_timers(now);
         if self.needs_coordinator() {
-            if let Coordinator::Unknown { not_before, lookup: lookup @ None } = &mut self.coordinator {
+            if let Coordinator::Unknown { not_before, lookup: lookup @ None, .. } = &mut self.coordinator {
                 if now >= *not_before {
                     *lookup = Some(Box::pin(coordinator::find(self.client.clone(), self.group_id.clone())));
                 }
@@ -479,13 +480,17 @@ impl GroupTask {
             self.mark_coordinator_unknown(self.epoch, "the session timed out");
             self.on_lost(true, "the session timed out");
         }
+        let lookup_error = match &self.coordinator {
+            Coordinator::Unknown { error, .. } => error.clone(),
+            Coordinator::Known { .. } => None,
+        };
         let mut expired = false;
         for op in &mut self.commits {
             if matches!(op.status, CommitStatus::Queued { .. }) && now >= op.deadline {
                 op.status = CommitStatus::Done(Err(self::timed_out(
                     format!("committing offsets of {} partitions for group {}", op.offsets.len(), self.group_id),
                     self.config.default_api_timeout,
-                    op.last_error.as_ref(),
+                    op.last_error.as_ref().or(lookup_error.as_ref()),
                 )));
                 expired = true;
             }
@@ -502,7 +507,7 @@ impl GroupTask {
                         "fetching the committed offsets of {} partitions for group {group_id}",
                         op.partitions.len()
                     );
-                    let _ = reply.send(Err(timed_out(what, after, op.last_error.as_ref())));
+                    let _ = reply.send(Err(timed_out(what, after, op.last_error.as_ref().or(lookup_error.as_ref()))));
                 }
                 return false;
             }
@@ -1145,7 +1150,7 @@ impl GroupTask {
                 if e.invalidates_metadata() {
                     self.client.invalidate();
                 }
-                self.coordinator = Coordinator::Unknown { not_before: now + delay, lookup: None };
+                self.coordinator = Coordinator::Unknown { not_before: now + delay, lookup: None, error: Some(e) };
             }
         }
     }
@@ -1160,7 +1165,7 @@ impl GroupTask {
             info!(group = %self.group_id, node, "group coordinator unavailable ({why}); finding it again");
             conn.abandon(&format!("the group coordinator is being looked up again: {why}"));
             self.client.invalidate();
-            self.coordinator = Coordinator::Unknown { not_before: Instant::now(), lookup: None };
+            self.coordinator = Coordinator::Unknown { not_before: Instant::now(), lookup: None, error: None };
             self.heartbeat.in_flight = None;
         }
     }
