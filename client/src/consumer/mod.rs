@@ -15,7 +15,6 @@ mod cursor;
 mod listener;
 mod offsets;
 mod fetcher;
-#[allow(dead_code)] // until the group task is merged
 mod group;
 mod record;
 mod types;
