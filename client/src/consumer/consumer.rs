@@ -33,7 +33,6 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::metadata::PartitionInfo;
 
-
 /// Where a partition's next record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Position {
@@ -145,10 +144,7 @@ impl Consumer {
         config.validate()?;
         let config = Arc::new(config);
         let client = Client::connect(config.client.clone()).await?;
-        let group = match config.group_id {
-            Some(_) => Some(group::spawn(client.clone(), config.clone(), config.assignors())),
-            None => None,
-        };
+        let group = config.group_id.as_ref().map(|_| group::spawn(client.clone(), config.clone(), config.assignors()));
         let fetcher = fetcher::spawn(client.clone(), config.clone());
         Ok(Consumer {
             next_auto_commit: Instant::now() + config.auto_commit_interval,
@@ -197,8 +193,9 @@ impl Consumer {
     /// `exclude.internal.topics` is false.
     pub fn subscribe_pattern(&mut self, pattern: &str) -> Result<()> {
         let anchored = format!("^(?:{pattern})$");
-        let regex = Regex::new(&anchored)
-            .map_err(|e| Error::IllegalState(format!("the subscription pattern {pattern:?} is not a valid regex: {e}")))?;
+        let regex = Regex::new(&anchored).map_err(|e| {
+            Error::IllegalState(format!("the subscription pattern {pattern:?} is not a valid regex: {e}"))
+        })?;
         self.start_subscription(Subscription::Pattern(regex))
     }
 
@@ -254,7 +251,10 @@ impl Consumer {
         for tp in wanted {
             if !self.partitions.contains_key(&tp) {
                 let tag = self.new_tag();
-                self.partitions.insert(tp, PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 });
+                self.partitions.insert(
+                    tp,
+                    PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 },
+                );
             }
         }
         self.cursors.retain(|c| self.partitions.contains_key(c.tp()));
@@ -341,7 +341,8 @@ impl Consumer {
             match cursor.next_record() {
                 Some(Ok(record)) => {
                     if let Some(state) = self.partitions.get_mut(cursor.tp()) {
-                        state.position = Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
+                        state.position =
+                            Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
                     }
                     return Some(Ok(record));
                 }
@@ -351,7 +352,8 @@ impl Consumer {
                 }
                 None => {
                     if let Some(state) = self.partitions.get_mut(cursor.tp()) {
-                        state.position = Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
+                        state.position =
+                            Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
                     }
                     self.cursors.pop_front();
                 }
@@ -518,8 +520,7 @@ impl Consumer {
     async fn list(&self, partitions: &[TopicPartition], timestamp: i64) -> Result<HashMap<TopicPartition, i64>> {
         let requests = partitions.iter().map(|tp| (tp.clone(), timestamp)).collect();
         let found =
-            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout)
-                .await?;
+            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout).await?;
         Ok(found.into_iter().map(|(tp, o)| (tp, o.offset)).collect())
     }
 
@@ -536,8 +537,7 @@ impl Consumer {
             )));
         }
         let mut found =
-            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout)
-                .await?;
+            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout).await?;
         Ok(requests.into_keys().map(|tp| (tp.clone(), found.remove(&tp))).collect())
     }
 
@@ -841,8 +841,7 @@ impl Consumer {
             return Ok(());
         }
         let found =
-            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout)
-                .await?;
+            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout).await?;
         for (tp, o) in found {
             if let Some(state) = self.partitions.get_mut(&tp) {
                 if matches!(state.position, Position::Reset(_)) {
@@ -959,7 +958,10 @@ impl Consumer {
         for tp in partitions {
             if !self.partitions.contains_key(tp) {
                 let tag = self.new_tag();
-                self.partitions.insert(tp.clone(), PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 });
+                self.partitions.insert(
+                    tp.clone(),
+                    PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 },
+                );
             }
         }
         if let Some(mut listener) = self.listener.take() {
@@ -1067,9 +1069,9 @@ impl Consumer {
     }
 
     fn group_for(&self, what: &str) -> Result<&GroupHandle> {
-        self.group.as_ref().ok_or_else(|| {
-            Error::IllegalState(format!("{what} needs a group.id: set ConsumerConfig::group_id"))
-        })
+        self.group
+            .as_ref()
+            .ok_or_else(|| Error::IllegalState(format!("{what} needs a group.id: set ConsumerConfig::group_id")))
     }
 
     fn check_open(&self) -> Result<()> {

@@ -12,10 +12,10 @@ mod config;
 #[allow(clippy::module_inception)]
 mod consumer;
 mod cursor;
-mod listener;
-mod offsets;
 mod fetcher;
 mod group;
+mod listener;
+mod offsets;
 mod record;
 mod types;
 
@@ -25,8 +25,8 @@ pub use assignor::{
 };
 pub use config::ConsumerConfig;
 pub use consumer::{CommitFuture, Consumer, RecordStream};
-pub use listener::{Rebalance, RebalanceListener};
 /// `next()` on a [`RecordStream`] (re-exported from `futures-util`).
 pub use futures_util::StreamExt;
+pub use listener::{Rebalance, RebalanceListener};
 pub use record::{ConsumerRecord, ConsumerRecords};
 pub use types::{IsolationLevel, OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};
