@@ -27,53 +27,14 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use kafkit_client::consumer::{AssignorKind, Consumer, ConsumerConfig, OffsetReset, TopicPartition};
 use kafkit_client::producer::{partition_for_key, Acks, Producer, ProducerConfig, ProducerRecord};
-use kafkit_client::protocol::messages::create_topics_request::CreatableTopic;
-use kafkit_client::protocol::messages::CreateTopicsRequest;
 use kafkit_client::serializer::Json;
-use kafkit_client::{Connection, ConnectionConfig};
+
+mod common;
+
+use common::{brokers, create_topic, unique};
 
 /// The longest any wait may take before the test fails (a hang is a bug).
 const WAIT: Duration = Duration::from_secs(90);
-
-fn brokers() -> Option<String> {
-    match std::env::var("KAFKIT_TEST_BROKERS") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but KAFKIT_TEST_BROKERS is not: start a broker");
-            eprintln!("skipped: set KAFKIT_TEST_BROKERS=host:port (e.g. from scripts/tansu.sh start) to run");
-            None
-        }
-    }
-}
-
-/// A name no earlier run used.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
-/// Creates a fresh topic with `partitions` partitions and returns its name.
-async fn create_topic(brokers: &str, prefix: &str, partitions: i32) -> String {
-    let topic = unique(prefix);
-    let addr = brokers.split(',').next().unwrap().trim();
-    let conn = Connection::connect(addr, &ConnectionConfig::default()).await.unwrap();
-    let created = conn
-        .send(&CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: topic.clone(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 10_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(created.topics[0].error_code, 0, "creating {topic}: {created:?}");
-    conn.close();
-    topic
-}
 
 /// A consumer of `group` with test-friendly timeouts (Tansu holds each JoinGroup for half the
 /// session timeout).

@@ -26,13 +26,16 @@ use kafkit_client::producer::{
     partition_for_key, Acks, BlockingProducer, DeliveryFuture, PartitionerKind, Producer, ProducerConfig,
     ProducerRecord, RecordMetadata,
 };
-use kafkit_client::protocol::messages::create_topics_request::CreatableTopic;
 use kafkit_client::protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafkit_client::protocol::messages::{CreateTopicsRequest, FetchRequest};
+use kafkit_client::protocol::messages::FetchRequest;
 use kafkit_client::protocol::record::{Batch, Compression, Header, Record};
 use kafkit_client::protocol::{ApiKey, ErrorCode};
 use kafkit_client::serializer::{Deserializer, Json};
-use kafkit_client::{Connection, ConnectionConfig, Error};
+use kafkit_client::{Connection, Error};
+
+mod common;
+
+use common::{brokers, connect, create_topic};
 
 /// Tansu's fixed node id.
 const TANSU_NODE_ID: i32 = 111;
@@ -43,52 +46,8 @@ const WAIT: Duration = Duration::from_secs(60);
 /// A create timestamp far from "now", so a record stamped at send time cannot pass for it.
 const BASE_TS: i64 = 1_600_000_000_000;
 
-fn brokers() -> Option<String> {
-    match std::env::var("KAFKIT_TEST_BROKERS") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but KAFKIT_TEST_BROKERS is not: start a broker");
-            eprintln!("skipped: set KAFKIT_TEST_BROKERS=host:port (e.g. from scripts/tansu.sh start) to run");
-            None
-        }
-    }
-}
-
-/// A topic name no earlier run used.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
 fn config(brokers: &str) -> ProducerConfig {
     ProducerConfig::new([brokers]).client_id("kafkit-producer-broker-test")
-}
-
-async fn connect(brokers: &str) -> Connection {
-    let addr = brokers.split(',').next().unwrap().trim();
-    Connection::connect(addr, &ConnectionConfig::default()).await.unwrap()
-}
-
-/// Creates a fresh topic with `partitions` partitions and returns its name.
-async fn create_topic(brokers: &str, prefix: &str, partitions: i32) -> String {
-    let topic = unique(prefix);
-    let conn = connect(brokers).await;
-    let created = conn
-        .send(&CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: topic.clone(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 10_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(created.topics[0].error_code, 0, "creating {topic}: {created:?}");
-    conn.close();
-    topic
 }
 
 /// One batch as the broker stores it.

@@ -11,25 +11,12 @@ use kafkit_client::protocol::messages::{CreateTopicsRequest, MetadataRequest};
 use kafkit_client::protocol::ApiKey;
 use kafkit_client::{Client, ClientConfig, Connection, ConnectionConfig};
 
+mod common;
+
+use common::{brokers, unique};
+
 /// Tansu's fixed node id.
 const TANSU_NODE_ID: i32 = 111;
-
-fn brokers() -> Option<String> {
-    match std::env::var("KAFKIT_TEST_BROKERS") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but KAFKIT_TEST_BROKERS is not: start a broker");
-            eprintln!("skipped: set KAFKIT_TEST_BROKERS=host:port (e.g. from scripts/tansu.sh start) to run");
-            None
-        }
-    }
-}
-
-/// A topic name no earlier run used.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 #[tokio::test]
 async fn connect_and_negotiate_versions() {
