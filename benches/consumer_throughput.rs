@@ -41,30 +41,23 @@ use kafkit::client::consumer::{Consumer, ConsumerConfig, ConsumerRecord, OffsetR
 use kafkit::client::producer::{Acks, Producer, ProducerConfig, ProducerRecord};
 
 mod common;
-use common::{cpu_now, create_topic, Args, Cluster, Cpu, RunResult};
+use common::{cpu_now, create_topic, Base, Cluster, Cpu, RunResult};
 
 const USAGE: &str = "\
 usage: consumer_throughput [options]
-  --brokers HOST:PORT[,..]  the cluster (default: $KAFKA_BROKERS, else an in-process mock cluster
-                            with a small run: --records 20000 --runs 1 unless given)
-  --records N               records per run (default 1000000)
-  --size BYTES              value size of the records the topic is filled with (default 100); the
-                            sink's values are its own --fetch-size
-  --partitions N            partitions of the topic it creates (default 3)
-  --runs N                  (default 3)
   --api poll|stream         a poll loop over ConsumerRecords (default), or the record stream
   --no-group                no group: assign every partition (no commits) instead of subscribing
                             in a fresh group with auto-commit
-  --threads N               tokio worker threads (default 2)
-  --topic NAME              the topic (default: a new name per invocation)
-  --fill auto|yes|no        produce --records records into the topic first, outside the window:
-                            auto (default) = when the topic is new and the broker has CreateTopics
-                            (a real broker; the sink has not, and serves records for any offset)
+  --fill auto|yes|no        produce --records records of --size bytes into the topic first,
+                            outside the window: auto (default) = when the topic is new and the
+                            broker has CreateTopics (a real broker; the sink has not, and serves
+                            records of its own --fetch-size for any offset)
   --max-poll-records N      (default: the consumer's, 500)
   --fetch-max-bytes BYTES   (default: the consumer's, 50 MiB)
   --max-partition-fetch-bytes BYTES  (default: the consumer's, 1 MiB)
-  --stall-secs S            fail when no record comes for this long (default 60)
-  --label TEXT              a label for the RESULT line (default: the broker kind)";
+  --session-timeout-ms MS   session.timeout.ms (default: the consumer's, 45 s; a new group on Tansu
+                            waits half of it before the first assignment)
+  --stall-secs S            fail when no record comes for this long (default 60)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Api {
@@ -81,80 +74,60 @@ enum Fill {
 
 #[derive(Debug, Clone)]
 struct Options {
-    brokers: Option<String>,
-    records: Option<u64>,
-    size: usize,
-    partitions: i32,
-    runs: Option<usize>,
+    base: Base,
     api: Api,
     group: bool,
-    threads: usize,
-    topic: Option<String>,
     fill: Fill,
     max_poll_records: Option<usize>,
     fetch_max_bytes: Option<i32>,
     max_partition_fetch_bytes: Option<i32>,
+    session_timeout: Option<Duration>,
     stall: Duration,
-    label: Option<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
-        brokers: None,
-        records: None,
-        size: 100,
-        partitions: 3,
-        runs: None,
+        base: Base::default(),
         api: Api::Poll,
         group: true,
-        threads: 2,
-        topic: None,
         fill: Fill::Auto,
         max_poll_records: None,
         fetch_max_bytes: None,
         max_partition_fetch_bytes: None,
+        session_timeout: None,
         stall: Duration::from_secs(60),
-        label: None,
     };
-    let mut args = Args::new();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--brokers" => o.brokers = Some(args.value("--brokers")?),
-            "--records" => o.records = Some(args.num("--records")?),
-            "--size" => o.size = args.num("--size")?,
-            "--partitions" => o.partitions = args.num("--partitions")?,
-            "--runs" => o.runs = Some(args.num("--runs")?),
+    common::parse_args(USAGE, &mut o.base, |arg, args| {
+        match arg {
             "--api" => {
-                o.api = match args.value("--api")?.as_str() {
+                o.api = match args.value(arg)?.as_str() {
                     "poll" => Api::Poll,
                     "stream" => Api::Stream,
                     v => return Err(format!("--api: expected poll or stream, got `{v}`")),
                 }
             }
             "--no-group" => o.group = false,
-            "--threads" => o.threads = args.num("--threads")?,
-            "--topic" => o.topic = Some(args.value("--topic")?),
             "--fill" => {
-                o.fill = match args.value("--fill")?.as_str() {
+                o.fill = match args.value(arg)?.as_str() {
                     "auto" => Fill::Auto,
                     "yes" => Fill::Yes,
                     "no" => Fill::No,
                     v => return Err(format!("--fill: expected auto, yes or no, got `{v}`")),
                 }
             }
-            "--max-poll-records" => o.max_poll_records = Some(args.num("--max-poll-records")?),
-            "--fetch-max-bytes" => o.fetch_max_bytes = Some(args.num("--fetch-max-bytes")?),
-            "--max-partition-fetch-bytes" => {
-                o.max_partition_fetch_bytes = Some(args.num("--max-partition-fetch-bytes")?)
-            }
-            "--stall-secs" => o.stall = Duration::from_secs(args.num("--stall-secs")?),
-            "--label" => o.label = Some(args.value("--label")?),
-            a => common::other_arg(a, USAGE)?,
+            "--max-poll-records" => o.max_poll_records = Some(args.num(arg)?),
+            "--fetch-max-bytes" => o.fetch_max_bytes = Some(args.num(arg)?),
+            "--max-partition-fetch-bytes" => o.max_partition_fetch_bytes = Some(args.num(arg)?),
+            "--session-timeout-ms" => o.session_timeout = Some(Duration::from_millis(args.num(arg)?)),
+            "--stall-secs" => o.stall = Duration::from_secs(args.num(arg)?),
+            _ => return Ok(false),
         }
-    }
-    o.brokers = common::brokers_or_env(o.brokers);
-    if o.threads == 0 || o.runs == Some(0) || o.records.is_some_and(|n| n < 2) || o.max_poll_records == Some(0) {
-        return Err("--threads, --runs and --max-poll-records must be at least 1, --records at least 2".into());
+        Ok(true)
+    })?;
+    if o.base.records == Some(1) || o.max_poll_records == Some(0) {
+        return Err("--records must be at least 2 (the first call's records are not counted), \
+                    --max-poll-records at least 1"
+            .into());
     }
     Ok(o)
 }
@@ -218,10 +191,7 @@ async fn fill(brokers: &str, topic: &str, records: u64, size: usize) -> Result<(
     if let Some(e) = first_error {
         return Err(format!("filling `{topic}`: {failed} of {records} records failed; the first: {e}"));
     }
-    println!(
-        "  (filled `{topic}` with {records} records of {size} B in {:.3} s)",
-        t0.elapsed().as_secs_f64()
-    );
+    println!("  (filled `{topic}` with {records} records of {size} B in {:.3} s)", t0.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -239,6 +209,9 @@ fn consumer_config(o: &Options, brokers: &str) -> ConsumerConfig {
     }
     if let Some(n) = o.max_partition_fetch_bytes {
         c = c.max_partition_fetch_bytes(n);
+    }
+    if let Some(t) = o.session_timeout {
+        c = c.session_timeout(t);
     }
     c
 }
@@ -349,35 +322,33 @@ async fn run_once(o: &Options, brokers: &str, topic: &str, n: u64) -> Result<(Ru
 
 async fn bench(o: Options) -> Result<(), String> {
     // No broker: a small run against an in-process mock cluster (keeps `cargo bench` quick).
-    let cluster = Cluster::new(o.brokers.as_deref()).await?;
+    let cluster = Cluster::new(o.base.brokers.as_deref()).await?;
     let (brokers, kind) = (cluster.brokers.clone(), cluster.kind);
-    let records = o.records.unwrap_or(if cluster.is_mock() { 20_000 } else { 1_000_000 });
-    let runs = o.runs.unwrap_or(if cluster.is_mock() { 1 } else { 3 });
-    let topic = o.topic.clone().unwrap_or_else(|| common::unique_name("kafkit-bench"));
-    let label = o.label.clone().unwrap_or_else(|| kind.to_string());
+    let (records, runs, topic, label) =
+        (o.base.records(&cluster), o.base.runs(&cluster), o.base.topic(), o.base.label(&cluster));
     let defaults = ConsumerConfig::new([brokers.as_str()]);
     println!(
         "kafkit consumer <- {brokers} ({kind}), topic {topic}: {runs} run(s) of {records} records, {} partitions, \
          api={}, {}, max.poll.records={}, fetch.max.bytes={}, max.partition.fetch.bytes={}, {} worker thread(s)",
-        o.partitions,
+        o.base.partitions,
         if o.api == Api::Poll { "poll" } else { "stream" },
         if o.group { "a fresh group per run (subscribe, auto-commit)" } else { "no group (assign)" },
         o.max_poll_records.unwrap_or(defaults.max_poll_records),
         o.fetch_max_bytes.unwrap_or(defaults.fetch_max_bytes),
         o.max_partition_fetch_bytes.unwrap_or(defaults.max_partition_fetch_bytes),
-        o.threads,
+        o.base.threads,
     );
     if cluster.is_mock() {
         println!("  (no --brokers or KAFKA_BROKERS: an in-process mock cluster; its numbers are not meaningful)");
     }
-    let real = create_topic(&brokers, &topic, o.partitions).await?;
+    let real = create_topic(&brokers, &topic, o.base.partitions).await?;
     let filled = match o.fill {
-        Fill::Auto => real && o.topic.is_none(),
+        Fill::Auto => real && o.base.topic.is_none(),
         Fill::Yes => true,
         Fill::No => false,
     };
     if filled {
-        fill(&brokers, &topic, records, o.size).await?;
+        fill(&brokers, &topic, records, o.base.size).await?;
     } else if !real {
         println!("  (a broker without CreateTopics, such as the sink: consuming what it serves, nothing produced)");
     }
@@ -388,8 +359,8 @@ async fn bench(o: Options) -> Result<(), String> {
     for run in 1..=runs {
         println!("run {run}/{runs}:");
         let (result, mean) = run_once(&o, &brokers, &topic, records).await?;
-        if filled && mean != o.size as f64 {
-            return Err(format!("values of {mean:.1} B on average, but the topic was filled with {} B", o.size));
+        if filled && mean != o.base.size as f64 {
+            return Err(format!("values of {mean:.1} B on average, but the topic was filled with {} B", o.base.size));
         }
         results.push(result);
         value_size = mean;
@@ -401,5 +372,5 @@ async fn bench(o: Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    common::run_main("consumer_throughput", USAGE, parse_args(), |o| o.threads, bench)
+    common::run_main("consumer_throughput", USAGE, parse_args(), |o| o.base.threads, bench)
 }

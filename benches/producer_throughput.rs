@@ -38,15 +38,10 @@ use kafkit::client::protocol::record::Compression;
 use kafkit::client::DeliveryFuture;
 
 mod common;
-use common::{cpu_now, create_topic, Args, Cluster, Cpu, RunResult};
+use common::{cpu_now, create_topic, Base, Cluster, Cpu, RunResult};
 
 const USAGE: &str = "\
 usage: producer_throughput [options]
-  --brokers HOST:PORT[,..]  the cluster (default: $KAFKA_BROKERS, else an in-process mock cluster
-                            with a small run: --records 20000 --runs 1 unless given)
-  --records N               records per run (default 1000000)
-  --size BYTES              value size (default 100)
-  --partitions N            partitions of the topic it creates (default 3)
   --acks 0|1|all            (default 1)
   --linger-ms MS            (default 5)
   --batch-size BYTES        (default 1048576)
@@ -56,20 +51,13 @@ usage: producer_throughput [options]
   --compression CODEC       none|gzip|snappy|lz4|zstd (default none)
   --idempotence true|false  (default: the config's rule, off with acks=1)
   --key                     keyed records (1000 distinct keys, cycled) instead of keyless
-  --runs N                  (default 3)
-  --topic NAME              (default: a new name per invocation)
-  --threads N               tokio worker threads (default 2)
   --wait futures|callback   how outcomes are collected: keep every delivery future and check
                             them after the flush (default), or count them in a callback per
-                            record (the window then ends in the last callback)
-  --label TEXT              a label for the RESULT line (default: the broker kind)";
+                            record (the window then ends in the last callback)";
 
 #[derive(Debug, Clone)]
 struct Options {
-    brokers: Option<String>,
-    records: Option<u64>,
-    size: usize,
-    partitions: i32,
+    base: Base,
     acks: Acks,
     linger_ms: u64,
     batch_size: usize,
@@ -79,19 +67,12 @@ struct Options {
     compression: Compression,
     idempotence: Option<bool>,
     key: bool,
-    runs: Option<usize>,
-    topic: Option<String>,
-    threads: usize,
     futures: bool,
-    label: Option<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
-        brokers: None,
-        records: None,
-        size: 100,
-        partitions: 3,
+        base: Base::default(),
         acks: Acks::Leader,
         linger_ms: 5,
         batch_size: 1 << 20,
@@ -101,62 +82,46 @@ fn parse_args() -> Result<Options, String> {
         compression: Compression::None,
         idempotence: None,
         key: false,
-        runs: None,
-        topic: None,
-        threads: 2,
         futures: true,
-        label: None,
     };
-    let mut args = Args::new();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--brokers" => o.brokers = Some(args.value("--brokers")?),
-            "--records" => o.records = Some(args.num("--records")?),
-            "--size" => o.size = args.num("--size")?,
-            "--partitions" => o.partitions = args.num("--partitions")?,
+    common::parse_args(USAGE, &mut o.base, |arg, args| {
+        match arg {
             "--acks" => {
-                o.acks = match args.value("--acks")?.as_str() {
+                o.acks = match args.value(arg)?.as_str() {
                     "0" => Acks::None,
                     "1" => Acks::Leader,
                     "all" | "-1" => Acks::All,
                     v => return Err(format!("--acks: expected 0, 1 or all, got `{v}`")),
                 }
             }
-            "--linger-ms" => o.linger_ms = args.num("--linger-ms")?,
-            "--batch-size" => o.batch_size = args.num("--batch-size")?,
-            "--buffer-memory" => o.buffer_memory = Some(args.num("--buffer-memory")?),
-            "--max-in-flight" => o.max_in_flight = Some(args.num("--max-in-flight")?),
-            "--max-request-size" => o.max_request_size = Some(args.num("--max-request-size")?),
+            "--linger-ms" => o.linger_ms = args.num(arg)?,
+            "--batch-size" => o.batch_size = args.num(arg)?,
+            "--buffer-memory" => o.buffer_memory = Some(args.num(arg)?),
+            "--max-in-flight" => o.max_in_flight = Some(args.num(arg)?),
+            "--max-request-size" => o.max_request_size = Some(args.num(arg)?),
             "--compression" => {
-                let v = args.value("--compression")?;
+                let v = args.value(arg)?;
                 o.compression = v.parse().map_err(|e| format!("--compression: {e}"))?;
             }
             "--idempotence" => {
-                o.idempotence = match args.value("--idempotence")?.as_str() {
+                o.idempotence = match args.value(arg)?.as_str() {
                     "true" => Some(true),
                     "false" => Some(false),
                     v => return Err(format!("--idempotence: expected true or false, got `{v}`")),
                 }
             }
             "--key" => o.key = true,
-            "--runs" => o.runs = Some(args.num("--runs")?),
-            "--topic" => o.topic = Some(args.value("--topic")?),
-            "--threads" => o.threads = args.num("--threads")?,
             "--wait" => {
-                o.futures = match args.value("--wait")?.as_str() {
+                o.futures = match args.value(arg)?.as_str() {
                     "callback" => false,
                     "futures" => true,
                     v => return Err(format!("--wait: expected callback or futures, got `{v}`")),
                 }
             }
-            "--label" => o.label = Some(args.value("--label")?),
-            a => common::other_arg(a, USAGE)?,
+            _ => return Ok(false),
         }
-    }
-    o.brokers = common::brokers_or_env(o.brokers);
-    if o.threads == 0 || o.runs == Some(0) || o.records == Some(0) {
-        return Err("--threads, --runs and --records must be at least 1".into());
-    }
+        Ok(true)
+    })?;
     Ok(o)
 }
 
@@ -293,41 +258,39 @@ async fn run_once(
             FIRST_ERROR.lock().unwrap().clone().unwrap_or_default()
         ));
     }
-    let result = RunResult::new(records, records * o.size as u64, (t0, cpu0), (end, cpu1));
+    let result = RunResult::new(records, records * o.base.size as u64, (t0, cpu0), (end, cpu1));
     result.print(records, &format!("all sent after {:.3} s", sent.as_secs_f64()));
     Ok(result)
 }
 
 async fn bench(o: Options) -> Result<(), String> {
     // No broker: a small run against an in-process mock cluster (keeps `cargo bench` quick).
-    let cluster = Cluster::new(o.brokers.as_deref()).await?;
+    let cluster = Cluster::new(o.base.brokers.as_deref()).await?;
     let (brokers, kind) = (cluster.brokers.clone(), cluster.kind);
-    let records = o.records.unwrap_or(if cluster.is_mock() { 20_000 } else { 1_000_000 });
-    let runs = o.runs.unwrap_or(if cluster.is_mock() { 1 } else { 3 });
-    let topic = o.topic.clone().unwrap_or_else(|| common::unique_name("kafkit-bench"));
-    let label = o.label.clone().unwrap_or_else(|| kind.to_string());
+    let (records, runs, topic, label) =
+        (o.base.records(&cluster), o.base.runs(&cluster), o.base.topic(), o.base.label(&cluster));
     let idempotent = config(&o, &brokers).idempotence_enabled();
     println!(
         "kafkit producer -> {brokers} ({kind}), topic {topic}: {runs} run(s) of {records} records of {} B, \
          {} partitions, acks={}, linger={} ms, batch.size={}, compression={}, idempotence={idempotent}, {}, \
          {} worker thread(s), outcomes by {}",
-        o.size,
-        o.partitions,
+        o.base.size,
+        o.base.partitions,
         o.acks.as_i16(),
         o.linger_ms,
         o.batch_size,
         o.compression,
         if o.key { "keyed" } else { "keyless" },
-        o.threads,
+        o.base.threads,
         if o.futures { "futures" } else { "callbacks" },
     );
     if cluster.is_mock() {
         println!("  (no --brokers or KAFKA_BROKERS: an in-process mock cluster; its numbers are not meaningful)");
     }
-    create_topic(&brokers, &topic, o.partitions).await?;
+    create_topic(&brokers, &topic, o.base.partitions).await?;
 
     // One value shared by every record; clones of a static Bytes cost nothing.
-    let value = Bytes::from_static(Box::leak(vec![b'x'; o.size].into_boxed_slice()));
+    let value = Bytes::from_static(Box::leak(vec![b'x'; o.base.size].into_boxed_slice()));
     let keys: Vec<Bytes> =
         if o.key { (0..1000).map(|i| Bytes::from(format!("key-{i:06}"))).collect() } else { Vec::new() };
 
@@ -336,11 +299,11 @@ async fn bench(o: Options) -> Result<(), String> {
         println!("run {run}/{runs}:");
         results.push(run_once(&o, &brokers, &topic, records, &value, &keys).await?);
     }
-    common::report(&results, &label, o.size, records, "");
+    common::report(&results, &label, o.base.size, records, "");
     cluster.shutdown();
     Ok(())
 }
 
 fn main() -> ExitCode {
-    common::run_main("producer_throughput", USAGE, parse_args(), |o| o.threads, bench)
+    common::run_main("producer_throughput", USAGE, parse_args(), |o| o.base.threads, bench)
 }

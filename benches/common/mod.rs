@@ -40,25 +40,116 @@ impl Iterator for Args {
     }
 }
 
-/// `--brokers` if given, else `$KAFKA_BROKERS` if set and not blank.
-pub fn brokers_or_env(brokers: Option<String>) -> Option<String> {
-    brokers.or_else(|| std::env::var("KAFKA_BROKERS").ok().filter(|b| !b.trim().is_empty()))
+/// The usage lines of the options every benchmark takes ([`Base`]).
+pub const BASE_USAGE: &str = "\
+  --brokers HOST:PORT[,..]  the cluster (default: $KAFKA_BROKERS, else an in-process mock cluster
+                            with a small run: --records 20000 --runs 1 unless given)
+  --records N               records per run (default 1000000)
+  --size BYTES              value size (default 100)
+  --partitions N            partitions of the topic it creates (default 3)
+  --runs N                  (default 3)
+  --topic NAME              (default: a new name per invocation)
+  --threads N               tokio worker threads (default 2)
+  --label TEXT              a label for the RESULT line (default: the broker kind)";
+
+/// The options every benchmark takes.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub brokers: Option<String>,
+    pub records: Option<u64>,
+    pub size: usize,
+    pub partitions: i32,
+    pub runs: Option<usize>,
+    pub topic: Option<String>,
+    pub threads: usize,
+    pub label: Option<String>,
 }
 
-/// What to do with an argument no benchmark option matched: `--bench` (which `cargo bench`
-/// passes to every bench target) and a benchmark name filter (`cargo bench NAME`; each
-/// benchmark has one) are ignored, `-h`/`--help` prints `usage` and exits, anything else is an
-/// error.
-pub fn other_arg(arg: &str, usage: &str) -> Result<(), String> {
-    match arg {
-        "--bench" => Ok(()),
-        "-h" | "--help" => {
-            println!("{usage}");
-            std::process::exit(0);
+impl Default for Base {
+    fn default() -> Self {
+        Base {
+            brokers: None,
+            records: None,
+            size: 100,
+            partitions: 3,
+            runs: None,
+            topic: None,
+            threads: 2,
+            label: None,
         }
-        a if !a.starts_with('-') => Ok(()),
-        a => Err(format!("unknown option `{a}`")),
     }
+}
+
+impl Base {
+    /// Takes option `arg` (and its value) if it is one of these; `Ok(false)` if not.
+    fn take(&mut self, arg: &str, args: &mut Args) -> Result<bool, String> {
+        match arg {
+            "--brokers" => self.brokers = Some(args.value(arg)?),
+            "--records" => self.records = Some(args.num(arg)?),
+            "--size" => self.size = args.num(arg)?,
+            "--partitions" => self.partitions = args.num(arg)?,
+            "--runs" => self.runs = Some(args.num(arg)?),
+            "--topic" => self.topic = Some(args.value(arg)?),
+            "--threads" => self.threads = args.num(arg)?,
+            "--label" => self.label = Some(args.value(arg)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Records per run: `--records`, else 20,000 against the mock and 1,000,000 otherwise.
+    pub fn records(&self, cluster: &Cluster) -> u64 {
+        self.records.unwrap_or(if cluster.is_mock() { 20_000 } else { 1_000_000 })
+    }
+
+    /// Runs: `--runs`, else 1 against the mock and 3 otherwise.
+    pub fn runs(&self, cluster: &Cluster) -> usize {
+        self.runs.unwrap_or(if cluster.is_mock() { 1 } else { 3 })
+    }
+
+    /// `--topic`, else a new name.
+    pub fn topic(&self) -> String {
+        self.topic.clone().unwrap_or_else(|| unique_name("kafkit-bench"))
+    }
+
+    /// `--label`, else the broker kind.
+    pub fn label(&self, cluster: &Cluster) -> String {
+        self.label.clone().unwrap_or_else(|| cluster.kind.to_string())
+    }
+}
+
+/// Parses the command line: each argument goes to `own` (a benchmark's own options: it returns
+/// whether it took the argument), else to `base`. `--bench` (which `cargo bench` passes to
+/// every bench target) and a benchmark name filter (`cargo bench NAME`; each benchmark has
+/// one) are ignored; `-h`/`--help` prints `usage` and [`BASE_USAGE`] and exits. Then
+/// `--brokers` defaults to `$KAFKA_BROKERS` (when set and not blank).
+pub fn parse_args(
+    usage: &str,
+    base: &mut Base,
+    mut own: impl FnMut(&str, &mut Args) -> Result<bool, String>,
+) -> Result<(), String> {
+    let mut args = Args::new();
+    while let Some(arg) = args.next() {
+        if own(&arg, &mut args)? || base.take(&arg, &mut args)? {
+            continue;
+        }
+        match arg.as_str() {
+            "--bench" => {}
+            "-h" | "--help" => {
+                println!("{usage}\n{BASE_USAGE}");
+                std::process::exit(0);
+            }
+            a if !a.starts_with('-') => {}
+            a => return Err(format!("unknown option `{a}`")),
+        }
+    }
+    if base.brokers.is_none() {
+        base.brokers = std::env::var("KAFKA_BROKERS").ok().filter(|b| !b.trim().is_empty());
+    }
+    if base.threads == 0 || base.runs == Some(0) || base.records == Some(0) {
+        return Err("--threads, --runs and --records must be at least 1".into());
+    }
+    Ok(())
 }
 
 /// A topic name unique to this invocation.
@@ -82,7 +173,7 @@ where
     let o = match parsed {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("{name}: {e}\n{usage}");
+            eprintln!("{name}: {e}\n{usage}\n{BASE_USAGE}");
             return std::process::ExitCode::from(2);
         }
     };
