@@ -96,9 +96,8 @@ async fn produce(brokers: &str, topic: &str, keys: &[String], one_per_batch: boo
     }
     let producer = Producer::new(config).await.unwrap();
     for key in keys {
-        let record = ProducerRecord::new(topic)
-            .key(Bytes::from(key.clone()))
-            .value(Bytes::from(format!("value-{key}")));
+        let record =
+            ProducerRecord::new(topic).key(Bytes::from(key.clone())).value(Bytes::from(format!("value-{key}")));
         let delivery = producer.send(record).await;
         if one_per_batch {
             delivery.await.unwrap();
@@ -390,11 +389,10 @@ async fn earliest_reads_the_past_and_latest_only_the_future() {
 
     let mut earliest = Consumer::new(consumer_config(&brokers, &unique("g-earliest"))).await.unwrap();
     earliest.subscribe([topic.as_str()]).unwrap();
-    let mut latest = Consumer::new(
-        consumer_config(&brokers, &unique("g-latest")).auto_offset_reset(OffsetReset::Latest),
-    )
-    .await
-    .unwrap();
+    let mut latest =
+        Consumer::new(consumer_config(&brokers, &unique("g-latest")).auto_offset_reset(OffsetReset::Latest))
+            .await
+            .unwrap();
     latest.subscribe([topic.as_str()]).unwrap();
     let tp = TopicPartition::new(topic.as_str(), 0);
     // Let the latest consumer join and find its position before producing more.
@@ -461,13 +459,13 @@ async fn manual_assignment_seeks_positions_pause_and_offset_lookups() {
     assert_eq!(consumer.position(&p0).await.unwrap(), 0);
 
     // Pause p1: only p0's records come.
-    consumer.pause(&[p1.clone()]).unwrap();
+    consumer.pause(std::slice::from_ref(&p1)).unwrap();
     assert_eq!(consumer.paused(), vec![p1.clone()]);
     let got = read(&mut consumer, expected[&0].len()).await;
     assert!(got.iter().all(|r| r.0 == 0));
     assert_eq!(got.iter().map(|r| r.2.clone()).collect::<Vec<_>>(), expected[&0]);
     assert!(consumer.poll(Duration::from_millis(300)).await.unwrap().is_empty(), "p1 is paused");
-    consumer.resume(&[p1.clone()]).unwrap();
+    consumer.resume(std::slice::from_ref(&p1)).unwrap();
     let got = read(&mut consumer, expected[&1].len()).await;
     assert_eq!(got.iter().map(|r| r.2.clone()).collect::<Vec<_>>(), expected[&1]);
     assert_eq!(consumer.position(&p1).await.unwrap(), end[&p1]);
@@ -477,7 +475,7 @@ async fn manual_assignment_seeks_positions_pause_and_offset_lookups() {
     let got = read(&mut consumer, expected[&0].len() - 2).await;
     assert_eq!(got[0].1, 2);
     assert_eq!(got.iter().map(|r| r.2.clone()).collect::<Vec<_>>(), expected[&0][2..]);
-    consumer.seek_to_beginning(&[p1.clone()]).unwrap();
+    consumer.seek_to_beginning(std::slice::from_ref(&p1)).unwrap();
     assert_eq!(consumer.position(&p1).await.unwrap(), 0);
     consumer.seek_to_end(&[]).unwrap();
     assert_eq!(consumer.position(&p0).await.unwrap(), end[&p0]);

@@ -26,16 +26,12 @@ use super::cursor::PartitionCursor;
 use super::fetcher::{self, FetchCommand, FetchTarget, Fetched, FetcherHandle};
 use super::group::{self, GroupCommand, GroupEvent, GroupHandle, Subscription};
 use super::listener::{Rebalance, RebalanceListener};
-use super::offsets::list_offsets;
+use super::offsets::{list_offsets, EARLIEST_TIMESTAMP as EARLIEST, LATEST_TIMESTAMP as LATEST};
 use super::record::{ConsumerRecord, ConsumerRecords};
 use super::types::{OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::metadata::PartitionInfo;
-
-/// ListOffsets' special timestamps.
-const LATEST: i64 = -1;
-const EARLIEST: i64 = -2;
 
 /// Where a partition's next record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +51,8 @@ struct PartitionState {
     /// Changes whenever the position is set from here (see [`FetchTarget::tag`]).
     tag: u64,
     paused: bool,
+    /// The high watermark of the last fetch response (-1: none yet).
+    high_watermark: i64,
 }
 
 /// How the assignment is decided.
@@ -146,10 +144,7 @@ impl Consumer {
         config.validate()?;
         let config = Arc::new(config);
         let client = Client::connect(config.client.clone()).await?;
-        let group = match config.group_id {
-            Some(_) => Some(group::spawn(client.clone(), config.clone(), config.assignors())),
-            None => None,
-        };
+        let group = config.group_id.as_ref().map(|_| group::spawn(client.clone(), config.clone(), config.assignors()));
         let fetcher = fetcher::spawn(client.clone(), config.clone());
         Ok(Consumer {
             next_auto_commit: Instant::now() + config.auto_commit_interval,
@@ -198,8 +193,9 @@ impl Consumer {
     /// `exclude.internal.topics` is false.
     pub fn subscribe_pattern(&mut self, pattern: &str) -> Result<()> {
         let anchored = format!("^(?:{pattern})$");
-        let regex = Regex::new(&anchored)
-            .map_err(|e| Error::IllegalState(format!("the subscription pattern {pattern:?} is not a valid regex: {e}")))?;
+        let regex = Regex::new(&anchored).map_err(|e| {
+            Error::IllegalState(format!("the subscription pattern {pattern:?} is not a valid regex: {e}"))
+        })?;
         self.start_subscription(Subscription::Pattern(regex))
     }
 
@@ -255,7 +251,10 @@ impl Consumer {
         for tp in wanted {
             if !self.partitions.contains_key(&tp) {
                 let tag = self.new_tag();
-                self.partitions.insert(tp, PartitionState { position: Position::Committed, tag, paused: false });
+                self.partitions.insert(
+                    tp,
+                    PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 },
+                );
             }
         }
         self.cursors.retain(|c| self.partitions.contains_key(c.tp()));
@@ -342,7 +341,8 @@ impl Consumer {
             match cursor.next_record() {
                 Some(Ok(record)) => {
                     if let Some(state) = self.partitions.get_mut(cursor.tp()) {
-                        state.position = Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
+                        state.position =
+                            Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
                     }
                     return Some(Ok(record));
                 }
@@ -352,7 +352,8 @@ impl Consumer {
                 }
                 None => {
                     if let Some(state) = self.partitions.get_mut(cursor.tp()) {
-                        state.position = Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
+                        state.position =
+                            Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
                     }
                     self.cursors.pop_front();
                 }
@@ -491,6 +492,12 @@ impl Consumer {
         Ok(())
     }
 
+    /// The high watermark (end offset) of `partition` as of its last fetch response, if one
+    /// came (kafka-python's `highwater`); `highwater - position` is the lag.
+    pub fn highwater(&self, partition: &TopicPartition) -> Option<i64> {
+        self.partitions.get(partition).map(|s| s.high_watermark).filter(|hw| *hw >= 0)
+    }
+
     /// The paused partitions.
     pub fn paused(&self) -> Vec<TopicPartition> {
         let mut v: Vec<TopicPartition> =
@@ -513,8 +520,7 @@ impl Consumer {
     async fn list(&self, partitions: &[TopicPartition], timestamp: i64) -> Result<HashMap<TopicPartition, i64>> {
         let requests = partitions.iter().map(|tp| (tp.clone(), timestamp)).collect();
         let found =
-            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout)
-                .await?;
+            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout).await?;
         Ok(found.into_iter().map(|(tp, o)| (tp, o.offset)).collect())
     }
 
@@ -531,8 +537,7 @@ impl Consumer {
             )));
         }
         let mut found =
-            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout)
-                .await?;
+            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout).await?;
         Ok(requests.into_keys().map(|tp| (tp.clone(), found.remove(&tp))).collect())
     }
 
@@ -678,6 +683,9 @@ impl Consumer {
         if got {
             return true;
         }
+        if self.fetch_set_dirty {
+            self.send_fetch_set();
+        }
         let wake = match self.next_wake() {
             Some(t) => t.min(deadline),
             None => deadline,
@@ -697,6 +705,10 @@ impl Consumer {
                                 self.accept(f);
                             }
                             return true;
+                        }
+                        if self.fetch_set_dirty {
+                            // A stale response made us refetch: tell the fetcher first.
+                            self.send_fetch_set();
                         }
                     }
                     None => {
@@ -774,6 +786,9 @@ impl Consumer {
             self.fetch_set_dirty = true;
             return false;
         }
+        if let Ok(data) = &f.result {
+            state.high_watermark = data.high_watermark;
+        }
         self.cursors.push_back(PartitionCursor::new(f, self.config.isolation_level, self.config.check_crcs));
         true
     }
@@ -826,8 +841,7 @@ impl Consumer {
             return Ok(());
         }
         let found =
-            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout)
-                .await?;
+            list_offsets(&self.client, &requests, self.config.isolation_level, self.config.default_api_timeout).await?;
         for (tp, o) in found {
             if let Some(state) = self.partitions.get_mut(&tp) {
                 if matches!(state.position, Position::Reset(_)) {
@@ -944,7 +958,10 @@ impl Consumer {
         for tp in partitions {
             if !self.partitions.contains_key(tp) {
                 let tag = self.new_tag();
-                self.partitions.insert(tp.clone(), PartitionState { position: Position::Committed, tag, paused: false });
+                self.partitions.insert(
+                    tp.clone(),
+                    PartitionState { position: Position::Committed, tag, paused: false, high_watermark: -1 },
+                );
             }
         }
         if let Some(mut listener) = self.listener.take() {
@@ -1052,9 +1069,9 @@ impl Consumer {
     }
 
     fn group_for(&self, what: &str) -> Result<&GroupHandle> {
-        self.group.as_ref().ok_or_else(|| {
-            Error::IllegalState(format!("{what} needs a group.id: set ConsumerConfig::group_id"))
-        })
+        self.group
+            .as_ref()
+            .ok_or_else(|| Error::IllegalState(format!("{what} needs a group.id: set ConsumerConfig::group_id")))
     }
 
     fn check_open(&self) -> Result<()> {

@@ -1,8 +1,28 @@
 //! The group coordinator task: the one owner of this member's group state (coordinator,
 //! member id, generation, assignment), as a state machine with named states, fed by
 //! commands from the [`Consumer`](super::Consumer) and sending it events.
+//!
+//! - `state.rs`: the states (`State`: Unsubscribed, FindingCoordinator, Joining,
+//!   AwaitingRevoke, Syncing, AwaitingAssign, Stable, PollTimedOut, Leaving, Failed, Closed)
+//!   and the decisions that depend only on a state and an answer;
+//! - `task.rs`: the task's loop (coordinator, heartbeats, commits, metadata watch);
+//! - `join.rs`: JoinGroup/SyncGroup, the consumer-protocol payloads, the leader's assignment;
+//! - `commit.rs`: OffsetCommit/OffsetFetch and what their answers mean;
+//! - `coordinator.rs`: FindCoordinator and the coordinator's own connection.
+//!
+//! The Java `ConsumerCoordinator`/`AbstractCoordinator` are the reference for every decision.
+
+mod commit;
+mod coordinator;
+mod join;
+mod state;
+mod task;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +35,9 @@ use super::config::ConsumerConfig;
 use super::types::{OffsetAndMetadata, TopicPartition};
 use crate::client::Client;
 use crate::error::{Error, Result};
+
+/// A boxed future the group task owns (a request in flight).
+type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// What the member subscribes to.
 #[derive(Debug, Clone)]
@@ -101,8 +124,14 @@ pub(crate) struct GroupHandle {
     pub(crate) clock: Arc<PollClock>,
 }
 
-/// Starts the group task of a consumer (`config.group_id` is set).
+/// Starts the group task of a consumer (`config.group_id` is set; without it every command
+/// fails with a configuration error). The task runs until [`GroupCommand::Close`] or until the
+/// command sender is dropped (then it leaves the group, best effort).
 pub(crate) fn spawn(client: Client, config: Arc<ConsumerConfig>, assignors: Vec<Arc<dyn Assignor>>) -> GroupHandle {
-    let _ = (client, config, assignors);
-    todo!("the group task")
+    let (commands, commands_rx) = mpsc::unbounded_channel();
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let clock = Arc::new(PollClock::default());
+    let task = task::GroupTask::new(client, config, assignors, commands_rx, events_tx, clock.clone());
+    tokio::spawn(task.run());
+    GroupHandle { commands, events, clock }
 }

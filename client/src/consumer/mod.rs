@@ -12,20 +12,21 @@ mod config;
 #[allow(clippy::module_inception)]
 mod consumer;
 mod cursor;
+mod fetcher;
+mod group;
 mod listener;
 mod offsets;
-#[allow(dead_code)] // until the consumer uses it
-mod fetcher;
-#[allow(dead_code)] // until the consumer uses it
-mod group;
 mod record;
 mod types;
 
-pub use assignor::{Assignor, AssignorKind, MemberSubscription, RebalanceProtocol};
+pub use assignor::{
+    Assignor, AssignorKind, CooperativeStickyAssignor, MemberSubscription, ParseAssignorError, RangeAssignor,
+    RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
+};
 pub use config::ConsumerConfig;
 pub use consumer::{CommitFuture, Consumer, RecordStream};
-pub use listener::{Rebalance, RebalanceListener};
 /// `next()` on a [`RecordStream`] (re-exported from `futures-util`).
 pub use futures_util::StreamExt;
+pub use listener::{Rebalance, RebalanceListener};
 pub use record::{ConsumerRecord, ConsumerRecords};
 pub use types::{IsolationLevel, OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};

@@ -60,6 +60,7 @@ mod legacy;
 mod options;
 #[allow(clippy::module_inception)]
 mod record;
+mod scan;
 
 pub use attributes::TimestampType;
 pub use batch::{
@@ -74,3 +75,4 @@ pub use iter::{Batch, BatchRecords, Batches, BlobRecords};
 pub use legacy::{LegacyBatch, LegacyMessageSetBuilder, LegacyRecords, MAGIC_V0, MAGIC_V1};
 pub use options::DecodeOptions;
 pub use record::{Header, Record};
+pub use scan::{scan_batches, BatchScan};
