@@ -196,8 +196,7 @@ async fn fill(brokers: &str, topic: &str, records: u64, size: usize) -> Result<(
 }
 
 fn consumer_config(o: &Options, brokers: &str) -> ConsumerConfig {
-    let mut c = ConsumerConfig::new([brokers]).auto_offset_reset(OffsetReset::Earliest);
-    c.client.client_id = "kafkit-bench".to_string();
+    let mut c = ConsumerConfig::new([brokers]).client_id("kafkit-bench").auto_offset_reset(OffsetReset::Earliest);
     if o.group {
         c = c.group_id(common::unique_name("kafkit-bench-group")).enable_auto_commit(true);
     }
