@@ -55,6 +55,7 @@ usage: consumer_throughput [options]
   --max-poll-records N      (default: the consumer's, 500)
   --fetch-max-bytes BYTES   (default: the consumer's, 50 MiB)
   --max-partition-fetch-bytes BYTES  (default: the consumer's, 1 MiB)
+  --fetch-max-wait-ms MS    fetch.max.wait.ms (default: the consumer's, 500)
   --session-timeout-ms MS   session.timeout.ms (default: the consumer's, 45 s; a new group on Tansu
                             waits half of it before the first assignment)
   --stall-secs S            fail when no record comes for this long (default 60)";
@@ -81,6 +82,7 @@ struct Options {
     max_poll_records: Option<usize>,
     fetch_max_bytes: Option<i32>,
     max_partition_fetch_bytes: Option<i32>,
+    fetch_max_wait: Option<Duration>,
     session_timeout: Option<Duration>,
     stall: Duration,
 }
@@ -94,6 +96,7 @@ fn parse_args() -> Result<Options, String> {
         max_poll_records: None,
         fetch_max_bytes: None,
         max_partition_fetch_bytes: None,
+        fetch_max_wait: None,
         session_timeout: None,
         stall: Duration::from_secs(60),
     };
@@ -118,6 +121,7 @@ fn parse_args() -> Result<Options, String> {
             "--max-poll-records" => o.max_poll_records = Some(args.num(arg)?),
             "--fetch-max-bytes" => o.fetch_max_bytes = Some(args.num(arg)?),
             "--max-partition-fetch-bytes" => o.max_partition_fetch_bytes = Some(args.num(arg)?),
+            "--fetch-max-wait-ms" => o.fetch_max_wait = Some(Duration::from_millis(args.num(arg)?)),
             "--session-timeout-ms" => o.session_timeout = Some(Duration::from_millis(args.num(arg)?)),
             "--stall-secs" => o.stall = Duration::from_secs(args.num(arg)?),
             _ => return Ok(false),
@@ -208,6 +212,9 @@ fn consumer_config(o: &Options, brokers: &str) -> ConsumerConfig {
     }
     if let Some(n) = o.max_partition_fetch_bytes {
         c = c.max_partition_fetch_bytes(n);
+    }
+    if let Some(t) = o.fetch_max_wait {
+        c = c.fetch_max_wait(t);
     }
     if let Some(t) = o.session_timeout {
         c = c.session_timeout(t);
