@@ -34,19 +34,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafkit::client::producer::{Acks, Producer, ProducerConfig, ProducerRecord};
-use kafkit::client::protocol::messages::create_topics_request::CreatableTopic;
-use kafkit::client::protocol::messages::CreateTopicsRequest;
 use kafkit::client::protocol::record::Compression;
-use kafkit::client::protocol::{ApiKey, ErrorCode};
-use kafkit::client::{Client, ClientConfig, DeliveryFuture};
+use kafkit::client::DeliveryFuture;
+
+mod common;
+use common::{cpu_now, create_topic, Base, Cluster, Cpu, RunResult};
 
 const USAGE: &str = "\
 usage: producer_throughput [options]
-  --brokers HOST:PORT[,..]  the cluster (default: $KAFKA_BROKERS, else an in-process mock cluster
-                            with a small run: --records 20000 --runs 1 unless given)
-  --records N               records per run (default 1000000)
-  --size BYTES              value size (default 100)
-  --partitions N            partitions of the topic it creates (default 3)
   --acks 0|1|all            (default 1)
   --linger-ms MS            (default 5)
   --batch-size BYTES        (default 1048576)
@@ -56,20 +51,13 @@ usage: producer_throughput [options]
   --compression CODEC       none|gzip|snappy|lz4|zstd (default none)
   --idempotence true|false  (default: the config's rule, off with acks=1)
   --key                     keyed records (1000 distinct keys, cycled) instead of keyless
-  --runs N                  (default 3)
-  --topic NAME              (default: a new name per invocation)
-  --threads N               tokio worker threads (default 2)
   --wait futures|callback   how outcomes are collected: keep every delivery future and check
                             them after the flush (default), or count them in a callback per
-                            record (the window then ends in the last callback)
-  --label TEXT              a label for the RESULT line (default: the broker kind)";
+                            record (the window then ends in the last callback)";
 
 #[derive(Debug, Clone)]
 struct Options {
-    brokers: Option<String>,
-    records: Option<u64>,
-    size: usize,
-    partitions: i32,
+    base: Base,
     acks: Acks,
     linger_ms: u64,
     batch_size: usize,
@@ -79,19 +67,12 @@ struct Options {
     compression: Compression,
     idempotence: Option<bool>,
     key: bool,
-    runs: Option<usize>,
-    topic: Option<String>,
-    threads: usize,
     futures: bool,
-    label: Option<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
-        brokers: None,
-        records: None,
-        size: 100,
-        partitions: 3,
+        base: Base::default(),
         acks: Acks::Leader,
         linger_ms: 5,
         batch_size: 1 << 20,
@@ -101,116 +82,47 @@ fn parse_args() -> Result<Options, String> {
         compression: Compression::None,
         idempotence: None,
         key: false,
-        runs: None,
-        topic: None,
-        threads: 2,
         futures: true,
-        label: None,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        fn num<T: std::str::FromStr>(name: &str, v: String) -> Result<T, String> {
-            v.trim().replace('_', "").parse().map_err(|_| format!("{name}: not a number: `{v}`"))
-        }
-        match arg.as_str() {
-            // What `cargo bench` passes to every bench target.
-            "--bench" => {}
-            "--brokers" => o.brokers = Some(value("--brokers")?),
-            "--records" => o.records = Some(num("--records", value("--records")?)?),
-            "--size" => o.size = num("--size", value("--size")?)?,
-            "--partitions" => o.partitions = num("--partitions", value("--partitions")?)?,
+    common::parse_args(USAGE, &mut o.base, |arg, args| {
+        match arg {
             "--acks" => {
-                o.acks = match value("--acks")?.as_str() {
+                o.acks = match args.value(arg)?.as_str() {
                     "0" => Acks::None,
                     "1" => Acks::Leader,
                     "all" | "-1" => Acks::All,
                     v => return Err(format!("--acks: expected 0, 1 or all, got `{v}`")),
                 }
             }
-            "--linger-ms" => o.linger_ms = num("--linger-ms", value("--linger-ms")?)?,
-            "--batch-size" => o.batch_size = num("--batch-size", value("--batch-size")?)?,
-            "--buffer-memory" => o.buffer_memory = Some(num("--buffer-memory", value("--buffer-memory")?)?),
-            "--max-in-flight" => o.max_in_flight = Some(num("--max-in-flight", value("--max-in-flight")?)?),
-            "--max-request-size" => o.max_request_size = Some(num("--max-request-size", value("--max-request-size")?)?),
+            "--linger-ms" => o.linger_ms = args.num(arg)?,
+            "--batch-size" => o.batch_size = args.num(arg)?,
+            "--buffer-memory" => o.buffer_memory = Some(args.num(arg)?),
+            "--max-in-flight" => o.max_in_flight = Some(args.num(arg)?),
+            "--max-request-size" => o.max_request_size = Some(args.num(arg)?),
             "--compression" => {
-                let v = value("--compression")?;
+                let v = args.value(arg)?;
                 o.compression = v.parse().map_err(|e| format!("--compression: {e}"))?;
             }
             "--idempotence" => {
-                o.idempotence = match value("--idempotence")?.as_str() {
+                o.idempotence = match args.value(arg)?.as_str() {
                     "true" => Some(true),
                     "false" => Some(false),
                     v => return Err(format!("--idempotence: expected true or false, got `{v}`")),
                 }
             }
             "--key" => o.key = true,
-            "--runs" => o.runs = Some(num("--runs", value("--runs")?)?),
-            "--topic" => o.topic = Some(value("--topic")?),
-            "--threads" => o.threads = num("--threads", value("--threads")?)?,
             "--wait" => {
-                o.futures = match value("--wait")?.as_str() {
+                o.futures = match args.value(arg)?.as_str() {
                     "callback" => false,
                     "futures" => true,
                     v => return Err(format!("--wait: expected callback or futures, got `{v}`")),
                 }
             }
-            "--label" => o.label = Some(value("--label")?),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            // A benchmark name filter from `cargo bench NAME`: there is one benchmark here.
-            a if !a.starts_with('-') => {}
-            a => return Err(format!("unknown option `{a}`")),
+            _ => return Ok(false),
         }
-    }
-    if o.brokers.is_none() {
-        o.brokers = std::env::var("KAFKA_BROKERS").ok().filter(|b| !b.trim().is_empty());
-    }
-    if o.threads == 0 || o.runs == Some(0) || o.records == Some(0) {
-        return Err("--threads, --runs and --records must be at least 1".into());
-    }
+        Ok(true)
+    })?;
     Ok(o)
-}
-
-// ---------------------------------------------------------------- CPU time
-
-/// User + system CPU time of the whole process (every thread, living or gone), from
-/// `/proc/self/stat` (utime and stime, fields 14 and 15, in clock ticks of 1/100 s).
-fn process_cpu() -> Duration {
-    const TICKS_PER_SECOND: u64 = 100; // USER_HZ on Linux
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return Duration::ZERO };
-    // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // fields[0] is field 3 (state): utime (14) is fields[11], stime (15) fields[12].
-    Duration::from_millis((tick(11) + tick(12)) * 1000 / TICKS_PER_SECOND)
-}
-
-/// The sum of the living threads' on-CPU time, in ns (`/proc/self/task/*/schedstat`, first
-/// field): precise, but threads that ended are not counted.
-fn threads_cpu() -> Duration {
-    let mut ns = 0u64;
-    if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
-        for task in dir.flatten() {
-            if let Ok(s) = std::fs::read_to_string(task.path().join("schedstat")) {
-                ns += s.split_whitespace().next().and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-            }
-        }
-    }
-    Duration::from_nanos(ns)
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Cpu {
-    process: Duration,
-    threads: Duration,
-}
-
-fn cpu_now() -> Cpu {
-    Cpu { process: process_cpu(), threads: threads_cpu() }
 }
 
 // ---------------------------------------------------------------- outcomes
@@ -250,14 +162,6 @@ fn count_outcome(result: kafkit::client::Result<kafkit::client::RecordMetadata>)
 
 // ---------------------------------------------------------------- the benchmark
 
-struct RunResult {
-    seconds: f64,
-    records_per_s: f64,
-    mb_per_s: f64,
-    cpu_us_per_record: f64,
-    threads_cpu_us_per_record: f64,
-}
-
 fn config(o: &Options, brokers: &str) -> ProducerConfig {
     let mut c = ProducerConfig::new([brokers])
         .client_id("kafkit-bench")
@@ -282,58 +186,6 @@ fn config(o: &Options, brokers: &str) -> ProducerConfig {
         c = c.enable_idempotence(i);
     }
     c
-}
-
-/// Creates the topic with CreateTopics if the broker offers it (the sink does not: it takes
-/// any topic), then waits until its metadata lists every partition with a leader.
-async fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<(), String> {
-    let client = Client::connect(ClientConfig::new([brokers])).await.map_err(|e| format!("connecting: {e}"))?;
-    let md = client.metadata();
-    let broker = md.controller.or_else(|| md.brokers().next().map(|b| b.id)).ok_or("no broker in the metadata")?;
-    let conn = client.connection(broker).await.map_err(|e| format!("connecting to broker {broker}: {e}"))?;
-    if conn.api_versions().broker_range(ApiKey::CreateTopics).is_some() {
-        let request = CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: topic.to_string(),
-                num_partitions: partitions,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 30_000,
-            ..Default::default()
-        };
-        let resp = conn.send(&request).await.map_err(|e| format!("CreateTopics: {e}"))?;
-        for t in &resp.topics {
-            let code = ErrorCode::from_i16(t.error_code);
-            if !code.is_ok() && code != ErrorCode::TOPIC_ALREADY_EXISTS {
-                return Err(format!("CreateTopics `{topic}`: {code:?} {:?}", t.error_message));
-            }
-        }
-    } else {
-        eprintln!("(the broker has no CreateTopics: assuming it takes topic `{topic}` as it is)");
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    // Every later refresh covers the topic.
-    client.metadata_for(&[topic]).await.map_err(|e| format!("metadata: {e}"))?;
-    loop {
-        let md = client.refresh_metadata().await.map_err(|e| format!("metadata: {e}"))?;
-        let ready = md.topic(topic).is_some_and(|t| {
-            t.error.is_ok() && !t.partitions.is_empty() && t.partitions.iter().all(|p| p.leader.is_some())
-        });
-        if ready {
-            let n = md.topic(topic).map_or(0, |t| t.partitions.len());
-            if n as i32 != partitions {
-                eprintln!("(topic `{topic}` has {n} partitions, not {partitions})");
-            }
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("topic `{topic}` has no leaders after 30 s"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    client.shutdown().await;
-    Ok(())
 }
 
 async fn run_once(
@@ -406,79 +258,39 @@ async fn run_once(
             FIRST_ERROR.lock().unwrap().clone().unwrap_or_default()
         ));
     }
-    let seconds = end.duration_since(t0).as_secs_f64();
-    let cpu = cpu1.process.saturating_sub(cpu0.process).as_secs_f64();
-    let tcpu = cpu1.threads.saturating_sub(cpu0.threads).as_secs_f64();
-    let result = RunResult {
-        seconds,
-        records_per_s: records as f64 / seconds,
-        mb_per_s: (records as f64 * o.size as f64) / seconds / 1e6,
-        cpu_us_per_record: cpu * 1e6 / records as f64,
-        threads_cpu_us_per_record: tcpu * 1e6 / records as f64,
-    };
-    println!(
-        "  {records} records in {seconds:.3} s (all sent after {:.3} s): {:.3} M records/s, {:.1} MB/s, \
-         CPU {:.3} us/record ({cpu:.2} s; threads {:.3} us/record)",
-        sent.as_secs_f64(),
-        result.records_per_s / 1e6,
-        result.mb_per_s,
-        result.cpu_us_per_record,
-        result.threads_cpu_us_per_record,
-    );
+    let result = RunResult::new(records, records * o.base.size as u64, (t0, cpu0), (end, cpu1));
+    result.print(records, &format!("all sent after {:.3} s", sent.as_secs_f64()));
     Ok(result)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 async fn bench(o: Options) -> Result<(), String> {
     // No broker: a small run against an in-process mock cluster (keeps `cargo bench` quick).
-    let mut mock = None;
-    let (brokers, kind) = match &o.brokers {
-        Some(b) => (b.clone(), "broker"),
-        None => {
-            let cluster = kafkit_mock::MockCluster::start(1).await.map_err(|e| format!("mock cluster: {e}"))?;
-            let b = cluster.bootstrap();
-            mock = Some(cluster);
-            (b, "mock")
-        }
-    };
-    let records = o.records.unwrap_or(if mock.is_some() { 20_000 } else { 1_000_000 });
-    let runs = o.runs.unwrap_or(if mock.is_some() { 1 } else { 3 });
-    let topic = o.topic.clone().unwrap_or_else(|| {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        format!("kafkit-bench-{}-{nanos}", std::process::id())
-    });
-    let label = o.label.clone().unwrap_or_else(|| kind.to_string());
+    let cluster = Cluster::new(o.base.brokers.as_deref()).await?;
+    let (brokers, kind) = (cluster.brokers.clone(), cluster.kind);
+    let (records, runs, topic, label) =
+        (o.base.records(&cluster), o.base.runs(&cluster), o.base.topic(), o.base.label(&cluster));
     let idempotent = config(&o, &brokers).idempotence_enabled();
     println!(
         "kafkit producer -> {brokers} ({kind}), topic {topic}: {runs} run(s) of {records} records of {} B, \
          {} partitions, acks={}, linger={} ms, batch.size={}, compression={}, idempotence={idempotent}, {}, \
          {} worker thread(s), outcomes by {}",
-        o.size,
-        o.partitions,
+        o.base.size,
+        o.base.partitions,
         o.acks.as_i16(),
         o.linger_ms,
         o.batch_size,
         o.compression,
         if o.key { "keyed" } else { "keyless" },
-        o.threads,
+        o.base.threads,
         if o.futures { "futures" } else { "callbacks" },
     );
-    if mock.is_some() {
+    if cluster.is_mock() {
         println!("  (no --brokers or KAFKA_BROKERS: an in-process mock cluster; its numbers are not meaningful)");
     }
-    create_topic(&brokers, &topic, o.partitions).await?;
+    create_topic(&brokers, &topic, o.base.partitions).await?;
 
     // One value shared by every record; clones of a static Bytes cost nothing.
-    let value = Bytes::from_static(Box::leak(vec![b'x'; o.size].into_boxed_slice()));
+    let value = Bytes::from_static(Box::leak(vec![b'x'; o.base.size].into_boxed_slice()));
     let keys: Vec<Bytes> =
         if o.key { (0..1000).map(|i| Bytes::from(format!("key-{i:06}"))).collect() } else { Vec::new() };
 
@@ -487,47 +299,11 @@ async fn bench(o: Options) -> Result<(), String> {
         println!("run {run}/{runs}:");
         results.push(run_once(&o, &brokers, &topic, records, &value, &keys).await?);
     }
-    let m = |f: fn(&RunResult) -> f64| median(results.iter().map(f).collect());
-    let (rps, mbps, cpu, tcpu, secs) = (
-        m(|r| r.records_per_s),
-        m(|r| r.mb_per_s),
-        m(|r| r.cpu_us_per_record),
-        m(|r| r.threads_cpu_us_per_record),
-        m(|r| r.seconds),
-    );
-    println!(
-        "median of {runs}: {:.3} M records/s, {mbps:.1} MB/s, CPU {cpu:.3} us/record (threads {tcpu:.3} us/record)",
-        rps / 1e6
-    );
-    println!(
-        "RESULT client=kafkit label={label} size={} records={records} runs={runs} records_per_s={rps:.0} \
-         mb_per_s={mbps:.1} cpu_us_per_record={cpu:.3} threads_cpu_us_per_record={tcpu:.3} seconds={secs:.3}",
-        o.size
-    );
-    if let Some(cluster) = mock {
-        cluster.shutdown();
-    }
+    common::report(&results, &label, o.base.size, records, "");
+    cluster.shutdown();
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("producer_throughput: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(o.threads)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    match runtime.block_on(bench(o)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("producer_throughput: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::run_main("producer_throughput", USAGE, parse_args(), |o| o.base.threads, bench)
 }

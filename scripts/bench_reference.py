@@ -38,20 +38,24 @@ def cpu_seconds():
 
 
 def create_topic(brokers, topic, partitions):
-    """CreateTopics if the broker has it (the sink has not: it takes any topic)."""
+    """CreateTopics if the broker has it (the sink has not: it takes any topic). Returns whether
+    the topic was created or already there (a real broker), False if CreateTopics failed."""
     admin = AdminClient({"bootstrap.servers": brokers})
     try:
         futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)],
                                       operation_timeout=30, request_timeout=30)
         for f in futures.values():
             f.result()
+        return True
     except KafkaException as e:
         err = e.args[0]
-        if err.name() != "TOPIC_ALREADY_EXISTS":
-            print(f"(CreateTopics failed: {err}; assuming the broker takes topic {topic} as it is)",
-                  file=sys.stderr)
+        if err.name() == "TOPIC_ALREADY_EXISTS":
+            return True
+        print(f"(CreateTopics failed: {err}; assuming the broker takes topic {topic} as it is)",
+              file=sys.stderr)
     except Exception as e:  # the sink does not answer CreateTopics at all
         print(f"(CreateTopics failed: {e}; assuming the broker takes topic {topic} as it is)", file=sys.stderr)
+    return False
 
 
 def run_once(args, topic, value):
@@ -132,19 +136,36 @@ def run_once(args, topic, value):
     return r
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def common_args(doc, size_help=None):
+    """An argument parser with the options of both reference benchmarks (this one and
+    bench_reference_consumer.py)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--brokers", default=os.environ.get("KAFKA_BROKERS"), required="KAFKA_BROKERS" not in os.environ)
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--size", type=int, default=100)
+    ap.add_argument("--size", type=int, default=100, help=size_help)
     ap.add_argument("--partitions", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--topic", default=None)
+    ap.add_argument("--label", default="broker")
+    return ap
+
+
+def report(args, results, size, extra=""):
+    """Prints the medians of the runs' figures and the RESULT line for the scripts."""
+    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    print(f"median of {args.runs}: {med['records_per_s'] / 1e6:.3f} M records/s, {med['mb_per_s']:.1f} MB/s, "
+          f"CPU {med['cpu_us_per_record']:.3f} us/record")
+    print(f"RESULT client=librdkafka label={args.label} size={size} records={args.records} runs={args.runs}"
+          f"{' ' + extra if extra else ''} records_per_s={med['records_per_s']:.0f} mb_per_s={med['mb_per_s']:.1f} "
+          f"cpu_us_per_record={med['cpu_us_per_record']:.3f} seconds={med['seconds']:.3f}")
+
+
+def main():
+    ap = common_args(__doc__)
     ap.add_argument("--acks", default="1")
     ap.add_argument("--linger-ms", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=1048576)
     ap.add_argument("--compression", default="none")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--topic", default=None)
-    ap.add_argument("--label", default="broker")
     ap.add_argument("--dr", choices=["errors", "global", "per-message"], default="errors",
                     help="delivery reports: errors only (default; the window then ends when flush() "
                          "returns, which is when the last delivery report is in), one Python callback "
@@ -164,12 +185,7 @@ def main():
     for run in range(1, args.runs + 1):
         print(f"run {run}/{args.runs}:", flush=True)
         results.append(run_once(args, topic, value))
-    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    print(f"median of {args.runs}: {med['records_per_s'] / 1e6:.3f} M records/s, {med['mb_per_s']:.1f} MB/s, "
-          f"CPU {med['cpu_us_per_record']:.3f} us/record")
-    print(f"RESULT client=librdkafka label={args.label} size={args.size} records={args.records} runs={args.runs} "
-          f"records_per_s={med['records_per_s']:.0f} mb_per_s={med['mb_per_s']:.1f} "
-          f"cpu_us_per_record={med['cpu_us_per_record']:.3f} seconds={med['seconds']:.3f}")
+    report(args, results, args.size)
 
 
 if __name__ == "__main__":

@@ -631,18 +631,8 @@ impl Consumer {
         while out.len() < max {
             let Some(cursor) = self.cursors.front_mut() else { break };
             let want = max - out.len();
-            let mut records = Vec::with_capacity(want.min(1024));
-            let mut error = None;
-            while records.len() < want {
-                match cursor.next_record() {
-                    Some(Ok(r)) => records.push(r),
-                    Some(Err(e)) => {
-                        error = Some(e);
-                        break;
-                    }
-                    None => break,
-                }
-            }
+            let mut records = Vec::new();
+            let error = cursor.fill(&mut records, want);
             let tp = cursor.tp().clone();
             let position = Position::At { offset: cursor.position(), leader_epoch: cursor.leader_epoch() };
             if let Some(state) = self.partitions.get_mut(&tp) {

@@ -146,15 +146,36 @@ impl PartitionCursor {
     /// read. After an error it returns `None`.
     #[inline]
     pub(crate) fn next_record(&mut self) -> Option<Result<ConsumerRecord>> {
-        loop {
+        let mut record = None;
+        match self.decode(1, |r| record = Some(r)) {
+            Some(e) => Some(Err(e)),
+            None => record.map(Ok),
+        }
+    }
+
+    /// Appends up to `max` records to `out` (what `max` calls of
+    /// [`next_record`](Self::next_record) would return), each built in place; returns the
+    /// error that stopped it, if one did. Fewer than `max` without an error: the whole
+    /// batches are read.
+    #[inline]
+    pub(crate) fn fill(&mut self, out: &mut Vec<ConsumerRecord>, max: usize) -> Option<Error> {
+        out.reserve(max.min(1024));
+        self.decode(max, |r| out.push(r))
+    }
+
+    /// Hands up to `room` records to `push`; returns the error that stopped it, if one did.
+    #[inline(always)]
+    fn decode(&mut self, mut room: usize, mut push: impl FnMut(ConsumerRecord)) -> Option<Error> {
+        while room > 0 {
             if let Some(cur) = &mut self.current {
                 match cur.records.next() {
                     Some(Ok(r)) => {
-                        if r.offset < self.position {
-                            continue;
+                        if r.offset >= self.position {
+                            self.position = r.offset.wrapping_add(1);
+                            push(to_consumer_record(&self.tp, r, cur.timestamp_type, cur.leader_epoch));
+                            room -= 1;
                         }
-                        self.position = r.offset.wrapping_add(1);
-                        return Some(Ok(to_consumer_record(&self.tp, r, cur.timestamp_type, cur.leader_epoch)));
+                        continue;
                     }
                     Some(Err(e)) => return self.fail(e),
                     None => {
@@ -165,7 +186,7 @@ impl PartitionCursor {
                 }
             }
             if self.done {
-                return self.error.take().map(Err);
+                return self.error.take();
             }
             let batch = match self.batches.next() {
                 Some(Ok(b)) => b,
@@ -179,6 +200,7 @@ impl PartitionCursor {
                 return self.fail(e);
             }
         }
+        None
     }
 
     /// Starts on `batch`: skips it (moving the position past it) if it is a control batch or
@@ -231,7 +253,7 @@ impl PartitionCursor {
     }
 
     #[cold]
-    fn fail(&mut self, e: DecodeError) -> Option<Result<ConsumerRecord>> {
+    fn fail(&mut self, e: DecodeError) -> Option<Error> {
         self.done = true;
         self.current = None;
         let context = format!(
@@ -239,7 +261,7 @@ impl PartitionCursor {
              skip it)",
             self.tp, self.position
         );
-        Some(Err(Error::from(e.context(context))))
+        Some(Error::from(e.context(context)))
     }
 }
 
@@ -490,6 +512,34 @@ mod tests {
             }
         }
         assert!(n >= 3, "the first batch and then the unchecked one");
+    }
+
+    #[test]
+    fn fill_returns_what_next_record_would_up_to_max_then_the_error() {
+        let good =
+            concat(&[batch(10, 3, Compression::None, 2), batch(13, 4, Compression::Lz4, 3), txn_batch(17, 2, 7)]);
+        let mut one = PartitionCursor::new(fetched(good.clone(), 11, vec![]), IsolationLevel::ReadUncommitted, true);
+        let expected = drain(&mut one);
+        assert_eq!(offsets(&expected), [11, 12, 13, 14, 15, 16, 17, 18]);
+        let mut c = PartitionCursor::new(fetched(good, 11, vec![]), IsolationLevel::ReadUncommitted, true);
+        let mut out = Vec::new();
+        assert!(c.fill(&mut out, 3).is_none());
+        assert_eq!((offsets(&out), c.position()), (vec![11, 12, 13], 14), "stops at max, across batches");
+        assert!(c.fill(&mut out, 100).is_none());
+        assert_eq!(out, expected, "appends, the same records as next_record");
+        assert_eq!(c.position(), 19);
+        assert!(c.fill(&mut out, 5).is_none() && out.len() == 8 && c.is_done());
+
+        // An error ends a fill with the records before it appended, and comes once.
+        let mut corrupt = concat(&[batch(40, 2, Compression::None, 0), batch(42, 2, Compression::None, 0)]).to_vec();
+        let last = corrupt.len() - 1;
+        corrupt[last] ^= 0x01;
+        let mut c = PartitionCursor::new(fetched(corrupt.into(), 40, vec![]), IsolationLevel::ReadUncommitted, true);
+        let mut out = Vec::new();
+        let err = c.fill(&mut out, 10).expect("the CRC error");
+        assert!(err.to_string().contains("offset 42"), "{err}");
+        assert_eq!((offsets(&out), c.position()), (vec![40, 41], 42));
+        assert!(c.fill(&mut out, 10).is_none() && out.len() == 2);
     }
 
     #[test]
