@@ -21,6 +21,10 @@
 //!   no incremental fetch sessions (KIP-227). They save bandwidth with thousands of
 //!   partitions; with the few dozen a consumer usually reads, a full request is a few hundred
 //!   bytes.
+//! - **No long poll in the way**: a request of caught-up partitions only (which the broker
+//!   holds for up to `fetch.max.wait.ms`) is held back while a partition of the same broker
+//!   that has more to fetch waits for the consumer to take its buffered data, so that it can
+//!   go in the next request as soon as its slot frees (see `Fetcher::defer`).
 //! - **Fairness**: a request lists its partitions least recently served first, so that one
 //!   busy partition does not take the whole `fetch.max.bytes` every time.
 //! - **Errors**, as the Java consumer: leadership and metadata errors (NOT_LEADER_OR_FOLLOWER,
@@ -188,6 +192,7 @@ pub(crate) fn spawn(client: Client, config: Arc<ConsumerConfig>) -> FetcherHandl
         metadata_not_before: None,
         last_invalidate: None,
         served: 0,
+        deferred: HashMap::new(),
     };
     tokio::spawn(fetcher.run());
     FetcherHandle { commands, fetched }
@@ -209,6 +214,16 @@ struct PartitionState {
     /// When data of this partition was last handed over (a counter): requests list the least
     /// recently served partitions first.
     last_served: u64,
+    /// The high watermark of the last answer for this partition (-1 before the first).
+    high_watermark: i64,
+}
+
+impl PartitionState {
+    /// Whether the last answer said there is nothing past `next_offset` yet: a request for
+    /// this partition would wait for new records (up to `fetch.max.wait.ms`).
+    fn caught_up(&self) -> bool {
+        self.high_watermark >= 0 && self.next_offset >= self.high_watermark
+    }
 }
 
 /// A partition in a request.
@@ -219,6 +234,8 @@ struct Planned {
     tag: u64,
     offset: i64,
     current_leader_epoch: i32,
+    /// Whether the partition was caught up when planned (see [`PartitionState::caught_up`]).
+    caught_up: bool,
 }
 
 /// A Fetch request in flight.
@@ -305,6 +322,8 @@ struct Fetcher {
     metadata_not_before: Option<Instant>,
     last_invalidate: Option<Instant>,
     served: u64,
+    /// Brokers whose request waits for a lagging partition's buffer slot, since when.
+    deferred: HashMap<i32, Instant>,
 }
 
 impl Fetcher {
@@ -382,6 +401,7 @@ impl Fetcher {
                         not_before: None,
                         backoff: self.new_backoff(),
                         last_served: 0,
+                        high_watermark: -1,
                     }
                 }
             };
@@ -423,8 +443,19 @@ impl Fetcher {
         let mut retry: Vec<(TopicPartition, bool)> = Vec::new();
         let mut deliver: Vec<(TopicPartition, Error)> = Vec::new();
         let mut stale_metadata = false;
+        // Brokers leading a partition that has more to fetch but waits for the consumer to
+        // take its buffered data.
+        let mut lagging_behind_slot: HashSet<i32> = HashSet::new();
         for (tp, st) in &self.partitions {
-            if st.stopped || self.in_flight_partitions.contains(tp) || self.slot_taken(tp) {
+            if st.stopped || self.in_flight_partitions.contains(tp) {
+                continue;
+            }
+            if self.slot_taken(tp) {
+                if !st.caught_up() {
+                    if let Some(leader) = md.topic(&tp.topic).and_then(|t| t.partition(tp.partition)?.leader) {
+                        lagging_behind_slot.insert(leader);
+                    }
+                }
                 continue;
             }
             if let Some(t) = st.not_before {
@@ -476,6 +507,7 @@ impl Fetcher {
                 tag: st.tag,
                 offset: st.next_offset,
                 current_leader_epoch: p.leader_epoch.max(-1),
+                caught_up: st.caught_up(),
             };
             by_broker.entry(leader).or_default().push((st.last_served, planned));
         }
@@ -499,6 +531,9 @@ impl Fetcher {
         }
         let settings = self.settings();
         for (broker, mut partitions) in by_broker {
+            if self.defer(broker, &partitions, &lagging_behind_slot, now, &mut earliest) {
+                continue;
+            }
             partitions.sort_by_key(|(served, p)| (*served, p.tp.clone()));
             let partitions: Vec<Planned> = partitions.into_iter().map(|(_, p)| p).collect();
             for p in &partitions {
@@ -513,6 +548,35 @@ impl Fetcher {
             self.requests.insert(handle.id(), InFlight { broker, partitions });
         }
         wake
+    }
+
+    /// Whether to hold back a request to `broker` for now: when every partition it would
+    /// carry is caught up (the broker would hold it for up to `fetch.max.wait.ms`) while a
+    /// partition of the same broker that has more to fetch waits for the consumer to take its
+    /// buffered data. Sent at once, the long poll would keep that partition out of the next
+    /// request (one request per broker) for up to `fetch.max.wait.ms` after its slot frees,
+    /// stalling a consumer that is catching up. Held back, the request goes out with the
+    /// lagging partition as soon as its slot frees — or alone after `fetch.max.wait.ms`, so
+    /// that new records of the caught-up partitions wait no longer than a long poll would.
+    fn defer(
+        &mut self,
+        broker: i32,
+        partitions: &[(u64, Planned)],
+        lagging_behind_slot: &HashSet<i32>,
+        now: Instant,
+        earliest: &mut impl FnMut(Instant),
+    ) -> bool {
+        if !lagging_behind_slot.contains(&broker) || !partitions.iter().all(|(_, p)| p.caught_up) {
+            self.deferred.remove(&broker);
+            return false;
+        }
+        let until = *self.deferred.entry(broker).or_insert(now) + self.config.fetch_max_wait;
+        if now >= until {
+            self.deferred.remove(&broker);
+            return false;
+        }
+        earliest(until);
+        true
     }
 
     fn fetch_metadata(&mut self, topics: Vec<String>) {
@@ -640,6 +704,9 @@ impl Fetcher {
 
     /// A partition's records arrived without an error.
     fn handle_data(&mut self, p: &Planned, data: PartitionData, first: bool, now: Instant) {
+        if let Some(st) = self.partitions.get_mut(&p.tp) {
+            st.high_watermark = data.high_watermark;
+        }
         let records = data.records.unwrap_or_default();
         if records.is_empty() {
             return;

@@ -566,3 +566,46 @@ async fn partitions_take_turns_when_fetch_max_bytes_runs_out() {
     let firsts: HashSet<i32> = requests.iter().filter_map(|(_, parts)| parts.first().map(|(p, _)| *p)).collect();
     assert_eq!(firsts.len(), 3, "each partition came first in some request: {requests:?}");
 }
+
+#[tokio::test]
+async fn a_caught_up_partition_does_not_hold_a_lagging_one_back_for_a_long_poll() {
+    let (cluster, client) = cluster(1, "t", 2).await;
+    for _ in 0..3 {
+        produce(&client, &cluster, "t", 0, 5, Compression::None).await;
+    }
+    produce(&client, &cluster, "t", 1, 1, Compression::None).await;
+    let mut config = config(&cluster);
+    config.max_partition_fetch_bytes = 64; // one batch per response
+    // A long poll far longer than the hang guard: if a request of partition 1 alone (caught up)
+    // went out while partition 0's data is held, partition 0 would wait for it and the test
+    // would hang.
+    config.fetch_max_wait = Duration::from_secs(120);
+    let mut handle = start(&cluster, config).await;
+    fetch_all(&handle, "t", 0..2, 0, 1);
+    let mut held = None;
+    let mut p1_seen = false;
+    while held.is_none() || !p1_seen {
+        let f = within("the first responses", handle.fetched.recv()).await.unwrap();
+        match f.tp.partition {
+            0 => held = Some(f),
+            _ => p1_seen = true, // dropped: partition 1 is caught up and fetchable again
+        }
+    }
+    let held = held.unwrap();
+    assert_eq!(held.fetch_offset, 0);
+    // Give the fetcher time to (wrongly) send partition 1 alone; nothing asserts the time.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let requests = fetch_requests(&cluster);
+    // (Partition 1's single batch may come in a request of its own, when it did not fit
+    // after partition 0's in the first: it was not caught up then.)
+    assert!(
+        !requests.iter().any(|(_, parts)| parts == &[(1, 1)]),
+        "no long poll of the caught-up partition alone while the lagging one waits: {requests:?}"
+    );
+    drop(held);
+    let next = within("partition 0's next batch", handle.fetched.recv()).await.unwrap();
+    assert_eq!((next.tp.partition, next.fetch_offset), (0, 5));
+    let requests = fetch_requests(&cluster);
+    let last = &requests.last().unwrap().1;
+    assert!(last.contains(&(0, 5)) && last.contains(&(1, 1)), "one request for both: {requests:?}");
+}
