@@ -229,8 +229,31 @@ impl Default for ConnectionConfig {
     }
 }
 
+/// Helpers for the configuration tests of the client, producer and consumer.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::error::{Error, Result};
+
+    /// The key a configuration error names; panics on anything else.
+    pub fn key_of<T: std::fmt::Debug>(r: Result<T>) -> String {
+        match r {
+            Err(Error::Config { key, .. }) => key,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// The message of a configuration error; panics on anything else.
+    pub fn reason_of<T: std::fmt::Debug>(r: Result<T>) -> String {
+        match r {
+            Err(e @ Error::Config { .. }) => e.to_string(),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::key_of;
     use super::*;
 
     #[test]
@@ -277,13 +300,6 @@ mod tests {
         assert_eq!((c.reconnect_backoff, c.reconnect_backoff_max), (Duration::from_millis(50), Duration::from_secs(1)));
         c.validate().unwrap();
         assert!(matches!(c.validate_for_client(), Err(Error::Config { key, .. }) if key == "bootstrap.servers"));
-    }
-
-    fn key_of(r: Result<ClientConfig>) -> String {
-        match r {
-            Err(Error::Config { key, .. }) => key,
-            other => panic!("expected a config error, got {other:?}"),
-        }
     }
 
     #[test]

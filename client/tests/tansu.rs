@@ -6,14 +6,13 @@
 
 use std::time::Duration;
 
-use kafkit_client::protocol::messages::create_topics_request::CreatableTopic;
-use kafkit_client::protocol::messages::{CreateTopicsRequest, MetadataRequest};
+use kafkit_client::protocol::messages::MetadataRequest;
 use kafkit_client::protocol::ApiKey;
 use kafkit_client::{Client, ClientConfig, Connection, ConnectionConfig};
 
 mod common;
 
-use common::{brokers, unique};
+use common::{brokers, create_topic};
 
 /// Tansu's fixed node id.
 const TANSU_NODE_ID: i32 = 111;
@@ -47,22 +46,7 @@ async fn client_metadata_and_leader() {
     let Some(brokers) = brokers() else { return };
     let client = Client::connect(ClientConfig::new([brokers.as_str()])).await.unwrap();
     assert!(client.metadata().broker(TANSU_NODE_ID).is_some());
-    let topic = unique("kafkit-client-md");
-    let conn = client.connection(TANSU_NODE_ID).await.unwrap();
-    let created = conn
-        .send(&CreateTopicsRequest {
-            topics: vec![CreatableTopic {
-                name: topic.clone(),
-                num_partitions: 3,
-                replication_factor: 1,
-                ..Default::default()
-            }],
-            timeout_ms: 10_000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(created.topics[0].error_code, 0, "{created:?}");
+    let topic = create_topic(&brokers, "kafkit-client-md", 3).await;
     let md = client.metadata_for(&[topic.as_str()]).await.unwrap();
     let t = md.topic(&topic).unwrap();
     assert!(t.error.is_ok(), "{t:?}");

@@ -345,6 +345,15 @@ pub(crate) mod testing {
         v
     }
 
+    /// What `assignor` assigns `members` given partition counts from pairs; panics on an error.
+    pub fn run(
+        assignor: &dyn Assignor,
+        counts_: &[(&str, i32)],
+        members: impl IntoIterator<Item = MemberSubscription>,
+    ) -> BTreeMap<String, Vec<TopicPartition>> {
+        assignor.assign(&counts(counts_), &group(members)).unwrap()
+    }
+
     /// Partition counts from pairs.
     pub fn counts(pairs: &[(&str, i32)]) -> BTreeMap<String, i32> {
         pairs.iter().map(|(t, n)| (t.to_string(), *n)).collect()

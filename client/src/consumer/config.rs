@@ -593,20 +593,7 @@ impl ConsumerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key_of(r: Result<ConsumerConfig>) -> String {
-        match r {
-            Err(Error::Config { key, .. }) => key,
-            other => panic!("expected a config error, got {other:?}"),
-        }
-    }
-
-    fn reason_of(r: Result<()>) -> String {
-        match r {
-            Err(e @ Error::Config { .. }) => e.to_string(),
-            other => panic!("expected a config error, got {other:?}"),
-        }
-    }
+    use crate::config::testing::{key_of, reason_of};
 
     #[test]
     fn defaults_are_the_java_clients() {

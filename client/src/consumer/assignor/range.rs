@@ -55,10 +55,10 @@ mod tests {
     use super::*;
 
     fn assign(
-        counts_: &[(&str, i32)],
+        counts: &[(&str, i32)],
         members: impl IntoIterator<Item = MemberSubscription>,
     ) -> BTreeMap<String, Vec<TopicPartition>> {
-        RangeAssignor.assign(&counts(counts_), &group(members)).unwrap()
+        run(&RangeAssignor, counts, members)
     }
 
     // The scenarios of Java's RangeAssignorTest (apache/kafka, clients/src/test/java/org/

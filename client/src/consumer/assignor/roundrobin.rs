@@ -50,10 +50,10 @@ mod tests {
     use super::*;
 
     fn assign(
-        counts_: &[(&str, i32)],
+        counts: &[(&str, i32)],
         members: impl IntoIterator<Item = MemberSubscription>,
     ) -> BTreeMap<String, Vec<TopicPartition>> {
-        RoundRobinAssignor.assign(&counts(counts_), &group(members)).unwrap()
+        run(&RoundRobinAssignor, counts, members)
     }
 
     // The scenarios of Java's RoundRobinAssignorTest (apache/kafka, clients/src/test/java/org/

@@ -576,9 +576,9 @@ async fn a_caught_up_partition_does_not_hold_a_lagging_one_back_for_a_long_poll(
     produce(&client, &cluster, "t", 1, 1, Compression::None).await;
     let mut config = config(&cluster);
     config.max_partition_fetch_bytes = 64; // one batch per response
-    // A long poll far longer than the hang guard: if a request of partition 1 alone (caught up)
-    // went out while partition 0's data is held, partition 0 would wait for it and the test
-    // would hang.
+                                           // A long poll far longer than the hang guard: if a request of partition 1 alone (caught up)
+                                           // went out while partition 0's data is held, partition 0 would wait for it and the test
+                                           // would hang.
     config.fetch_max_wait = Duration::from_secs(120);
     let mut handle = start(&cluster, config).await;
     fetch_all(&handle, "t", 0..2, 0, 1);

@@ -277,6 +277,26 @@ struct FetchedPartition<'a> {
     error: ErrorCode,
 }
 
+/// The [`FetchedPartition`]s of an OffsetFetch answer's topics: the answer's top level
+/// (v0–v7) and its groups (v8+) hold twin generated types with the same fields.
+macro_rules! fetched_partitions {
+    ($topics:expr) => {
+        $topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions.iter().map(move |p| FetchedPartition {
+                    topic: &t.name,
+                    partition: p.partition_index,
+                    offset: p.committed_offset,
+                    leader_epoch: p.committed_leader_epoch,
+                    metadata: p.metadata.as_ref(),
+                    error: ErrorCode::from_i16(p.error_code),
+                })
+            })
+            .collect()
+    };
+}
+
 /// Reads an OffsetFetch answer (Java's `OffsetFetchResponseHandler`).
 pub(super) fn fetch_outcome(
     group_id: &str,
@@ -294,36 +314,10 @@ pub(super) fn fetch_outcome(
                 coordinator_lost: false,
             };
         };
-        let parts = g
-            .topics
-            .iter()
-            .flat_map(|t| {
-                t.partitions.iter().map(move |p| FetchedPartition {
-                    topic: &t.name,
-                    partition: p.partition_index,
-                    offset: p.committed_offset,
-                    leader_epoch: p.committed_leader_epoch,
-                    metadata: p.metadata.as_ref(),
-                    error: ErrorCode::from_i16(p.error_code),
-                })
-            })
-            .collect();
+        let parts = fetched_partitions!(g.topics);
         (ErrorCode::from_i16(g.error_code), parts)
     } else {
-        let parts = resp
-            .topics
-            .iter()
-            .flat_map(|t| {
-                t.partitions.iter().map(move |p| FetchedPartition {
-                    topic: &t.name,
-                    partition: p.partition_index,
-                    offset: p.committed_offset,
-                    leader_epoch: p.committed_leader_epoch,
-                    metadata: p.metadata.as_ref(),
-                    error: ErrorCode::from_i16(p.error_code),
-                })
-            })
-            .collect();
+        let parts = fetched_partitions!(resp.topics);
         (ErrorCode::from_i16(resp.error_code), parts)
     };
     let context = || format!("fetching committed offsets for group {group_id}");
