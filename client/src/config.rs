@@ -75,6 +75,17 @@ fn millis(key: &str, value: &str) -> Result<Duration> {
         .map_err(|_| Error::config(key, format!("expected a whole number of milliseconds, got `{value}`")))
 }
 
+/// A property name as the `set` methods match it: kafka-python's names (`linger_ms`,
+/// `bootstrap_servers`) are the Java names with `_` for `.`, so a name with `_` and no `.` is
+/// read with dots.
+pub(crate) fn property_name(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains('_') && !key.contains('.') {
+        std::borrow::Cow::Owned(key.replace('_', "."))
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    }
+}
+
 impl ClientConfig {
     /// The property names [`ClientConfig::set`] accepts.
     pub const KEYS: &'static [&'static str] = &[
@@ -100,11 +111,11 @@ impl ClientConfig {
         ClientConfig { bootstrap_servers, ..Default::default() }
     }
 
-    /// Sets one property by its Java/librdkafka name. An unknown key or a malformed value is
-    /// an [`Error::Config`] naming the key. Values are not cross-checked here; see
-    /// [`ClientConfig::validate`].
+    /// Sets one property by its Java/librdkafka name (or kafka-python's: `client_id`). An
+    /// unknown key or a malformed value is an [`Error::Config`] naming the key. Values are not
+    /// cross-checked here; see [`ClientConfig::validate`].
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        match key {
+        match &*property_name(key) {
             "bootstrap.servers" => {
                 self.bootstrap_servers =
                     value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();

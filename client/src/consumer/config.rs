@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::assignor::{Assignor, AssignorKind, RebalanceProtocol};
 use super::types::{IsolationLevel, OffsetReset};
-use crate::config::ClientConfig;
+use crate::config::{property_name, ClientConfig};
 use crate::error::{Error, Result};
 
 /// The settings of a consumer: the connection settings plus group membership, fetching and
@@ -354,13 +354,8 @@ impl ConsumerConfig {
     /// unknown key or a malformed value is an [`Error::Config`] naming the key as given.
     /// Values are not cross-checked here; see [`ConsumerConfig::validate`].
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        let dotted;
-        let name = if key.contains('_') && !key.contains('.') {
-            dotted = key.replace('_', ".");
-            dotted.as_str()
-        } else {
-            key
-        };
+        let name = property_name(key);
+        let name = &*name;
         match name {
             "group.id" => {
                 if value.trim().is_empty() {

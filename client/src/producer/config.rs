@@ -6,7 +6,7 @@ use std::time::Duration;
 use kafkit_protocol::record::Compression;
 
 use super::partitioner::PartitionerKind;
-use crate::config::ClientConfig;
+use crate::config::{property_name, ClientConfig};
 use crate::error::{Error, Result};
 
 /// How many replicas must have a record before the broker acknowledges it (`acks`).
@@ -312,12 +312,13 @@ impl ProducerConfig {
         self
     }
 
-    /// Sets one property by its Java or librdkafka name, including every
+    /// Sets one property by its Java or librdkafka name (or kafka-python's, `linger_ms`), including every
     /// [`ClientConfig::KEYS`] name. An unknown key or a malformed value is an
     /// [`Error::Config`] naming the key. Values are not cross-checked here; see
     /// [`ProducerConfig::validate`].
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        match key {
+        let name = property_name(key);
+        match &*name {
             "acks" | "request.required.acks" => {
                 self.acks = match value.trim().to_ascii_lowercase().as_str() {
                     "0" => Acks::None,
@@ -363,12 +364,13 @@ impl ProducerConfig {
             "partitioner.class" | "partitioner" => {
                 self.partitioner = value.parse().map_err(|e| Error::config(key, format!("{e}")))?
             }
-            _ if ClientConfig::KEYS.contains(&key) => self.client.set(key, value)?,
+            name if ClientConfig::KEYS.contains(&name) => self.client.set(key, value)?,
             _ => {
                 return Err(Error::config(
                     key,
                     format!(
-                        "unknown property; the producer properties are {}, {}",
+                        "unknown property; the producer properties are {}, {} (kafka-python's names, with _ for ., \
+                         are accepted too)",
                         ClientConfig::KEYS.join(", "),
                         Self::KEYS.join(", ")
                     ),
@@ -528,6 +530,36 @@ impl ProducerConfig {
 mod tests {
     use super::*;
     use crate::config::testing::{key_of, reason_of};
+
+    #[test]
+    fn kafka_python_names_parse_and_errors_name_them() {
+        let c = ProducerConfig::from_properties([
+            ("bootstrap_servers", "broker1:9092"),
+            ("client_id", "py"),
+            ("acks", "1"),
+            ("retries", "3"),
+            ("batch_size", "1048576"),
+            ("linger_ms", "100"),
+            ("compression_type", "gzip"),
+            ("buffer_memory", "10000000"),
+            ("max_block_ms", "2000"),
+            ("max_request_size", "2000000"),
+            ("request_timeout_ms", "40000"),
+        ])
+        .unwrap();
+        assert_eq!(c.client.bootstrap_servers, ["broker1:9092"]);
+        assert_eq!(c.client.client_id, "py");
+        assert_eq!((c.acks, c.retries, c.batch_size), (Acks::Leader, 3, 1 << 20));
+        assert_eq!(c.linger, Duration::from_millis(100));
+        assert_eq!(c.compression, Compression::Gzip);
+        assert_eq!((c.buffer_memory, c.max_request_size), (10_000_000, 2_000_000));
+        assert_eq!(c.max_block, Duration::from_secs(2));
+        assert_eq!(c.client.request_timeout, Duration::from_secs(40));
+        // An error names the key as it was spelled.
+        assert_eq!(key_of(ProducerConfig::from_properties([("linger_ms", "soon")])), "linger_ms");
+        assert_eq!(key_of(ProducerConfig::from_properties([("request_timeout_ms", "soon")])), "request_timeout_ms");
+        assert_eq!(key_of(ProducerConfig::from_properties([("lingr_ms", "5")])), "lingr_ms");
+    }
 
     #[test]
     fn defaults_are_the_java_clients() {
