@@ -463,14 +463,18 @@ async fn the_record_stream_yields_json_quotes_and_commits_per_record() {
     consumer.subscribe([topic.as_str()]).unwrap();
     let mut got = Vec::new();
     {
+        // The reference's `for record in consumer: ...; consumer.commit()`.
         let mut stream = consumer.stream();
         while got.len() < 4 {
             let record = tokio::time::timeout(WAIT, stream.next()).await.unwrap().unwrap().unwrap();
             let quote: serde_json::Value = record.value_as(&Json).unwrap();
             got.push(quote["股票代码"].as_str().unwrap().to_string());
+            stream.commit().await.unwrap(); // exactly the records the stream yielded so far
+            let tp = record.topic_partition();
+            let committed = stream.consumer().unwrap().committed([tp.clone()]).await.unwrap();
+            assert_eq!(committed[&tp].as_ref().map(|o| o.offset), Some(record.offset + 1));
         }
     }
-    consumer.commit().await.unwrap(); // exactly the 4 records the stream yielded
     consumer.close().await.unwrap();
     assert_eq!(got, ["600000", "600001", "600002", "600003"]);
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafkit_client::consumer::{
-    Consumer, ConsumerConfig, IsolationLevel, OffsetReset, Rebalance, RebalanceListener, TopicPartition,
+    Consumer, ConsumerConfig, IsolationLevel, OffsetReset, Rebalance, RebalanceListener, StreamExt, TopicPartition,
 };
 use kafkit_client::producer::{Acks, Producer, ProducerConfig, ProducerRecord};
 use kafkit_client::protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
@@ -468,4 +468,39 @@ async fn a_member_that_stops_polling_leaves_and_rejoins() {
     let (got, errors) = a.stop().await;
     assert!(errors.is_empty(), "{errors:?}");
     assert_exactly_once(&got, &expected);
+}
+
+/// `RecordStream::consumer`/`commit` between items, and after a `next()` cancelled by a
+/// timeout: the unfinished `next()` keeps the consumer until it completes, and its record is
+/// not lost.
+#[tokio::test]
+async fn the_stream_gives_the_consumer_back_between_items_and_loses_nothing_on_cancel() {
+    let cluster = MockCluster::start(1).await.unwrap();
+    cluster.create_topic("s", 1).unwrap();
+    produce(&cluster, "s", 0, &values("a", 2)).await;
+    let mut consumer = Consumer::new(config(&cluster, Some("g-stream"))).await.unwrap();
+    consumer.subscribe(["s"]).unwrap();
+    let tp = TopicPartition::new("s", 0);
+    {
+        let mut stream = consumer.stream();
+        for expected in 0..2 {
+            let record = tokio::time::timeout(WAIT, stream.next()).await.unwrap().unwrap().unwrap();
+            assert_eq!(record.offset, expected);
+            stream.commit().await.unwrap();
+            let committed = stream.consumer().unwrap().committed([tp.clone()]).await.unwrap();
+            assert_eq!(committed[&tp].as_ref().map(|o| o.offset), Some(expected + 1));
+        }
+        // Nothing more: the next() is cancelled by the timeout and holds the consumer.
+        assert!(tokio::time::timeout(Duration::from_millis(300), stream.next()).await.is_err());
+        assert!(stream.consumer().is_none());
+        assert!(matches!(stream.commit().await, Err(Error::IllegalState(_))));
+        // Polled again, it finishes with the next record; the consumer is back.
+        produce(&cluster, "s", 0, &values("b", 1)).await;
+        let record = tokio::time::timeout(WAIT, stream.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!((record.offset, record.value.as_deref()), (2, Some(&b"b-0000"[..])));
+        stream.commit().await.unwrap();
+    }
+    let committed = consumer.committed([tp.clone()]).await.unwrap();
+    assert_eq!(committed[&tp].as_ref().map(|o| o.offset), Some(3));
+    consumer.close().await.unwrap();
 }

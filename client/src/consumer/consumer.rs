@@ -376,7 +376,23 @@ impl Consumer {
 
     /// The records as a [`Stream`] (`while let Some(record) = stream.next().await` with
     /// [`StreamExt`](futures_util::StreamExt)): [`next_record`](Self::next_record) in a loop.
-    /// Errors are items; the stream never ends while the consumer is open.
+    /// Errors are items; the stream never ends while the consumer is open. The consumer stays
+    /// at hand between items: [`RecordStream::commit`], [`RecordStream::consumer`].
+    ///
+    /// ```no_run
+    /// use kafkit_client::consumer::{Consumer, ConsumerConfig, StreamExt};
+    ///
+    /// # async fn run() -> kafkit_client::Result<()> {
+    /// let mut consumer = Consumer::new(ConsumerConfig::new(["localhost:9092"]).group_id("g")).await?;
+    /// consumer.subscribe(["quotes"])?;
+    /// let mut records = consumer.stream();
+    /// while let Some(record) = records.next().await {
+    ///     let record = record?;
+    ///     println!("{}@{}", record.partition, record.offset);
+    ///     records.commit().await?; // kafka-python's `for record in consumer: ...; consumer.commit()`
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stream(&mut self) -> RecordStream<'_> {
         RecordStream { consumer: Some(self), pending: None }
     }
@@ -1115,6 +1131,33 @@ pub struct RecordStream<'a> {
     consumer: Option<&'a mut Consumer>,
     #[allow(clippy::type_complexity)]
     pending: Option<Pin<Box<dyn Future<Output = (&'a mut Consumer, Result<ConsumerRecord>)> + Send + 'a>>>,
+}
+
+impl RecordStream<'_> {
+    /// The consumer, between items: to commit, seek, pause, look up positions.
+    ///
+    /// `None` only while a `next()` that was cancelled (by a timeout or a `select!`) before
+    /// it returned an item is still unfinished: it holds the consumer until the stream is
+    /// polled again and it completes. An uncancelled `while let Some(r) = stream.next().await`
+    /// loop always gets `Some`.
+    pub fn consumer(&mut self) -> Option<&mut Consumer> {
+        self.consumer.as_deref_mut()
+    }
+
+    /// [`Consumer::commit`]: commits what the stream has returned (the positions of every
+    /// assigned partition) and waits for the answer. Between items only: an
+    /// [`Error::IllegalState`] while a cancelled `next()` is unfinished (see
+    /// [`consumer`](Self::consumer)).
+    pub async fn commit(&mut self) -> Result<()> {
+        match self.consumer.as_deref_mut() {
+            Some(consumer) => consumer.commit().await,
+            None => Err(Error::IllegalState(
+                "a cancelled next() of this stream has not finished: poll the stream again before committing \
+                 through it"
+                    .into(),
+            )),
+        }
+    }
 }
 
 impl std::fmt::Debug for RecordStream<'_> {

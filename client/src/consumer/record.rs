@@ -52,6 +52,17 @@ impl ConsumerRecord {
     pub fn key_as<T>(&self, deserializer: &impl Deserializer<T>) -> Result<T> {
         decode(&self.topic, self.key.as_ref(), "key", self.offset, deserializer)
     }
+
+    /// The key decoded with `deserializer`, `None` for a null key (as kafka-python, which
+    /// does not call its `key_deserializer` on a null key).
+    pub fn key_as_option<T>(&self, deserializer: &impl Deserializer<T>) -> Result<Option<T>> {
+        self.key.as_ref().map(|_| self.key_as(deserializer)).transpose()
+    }
+
+    /// The value decoded with `deserializer`, `None` for a null value (a tombstone).
+    pub fn value_as_option<T>(&self, deserializer: &impl Deserializer<T>) -> Result<Option<T>> {
+        self.value.as_ref().map(|_| self.value_as(deserializer)).transpose()
+    }
 }
 
 fn decode<T>(
@@ -140,5 +151,44 @@ impl<'a> IntoIterator for &'a ConsumerRecords {
 
     fn into_iter(self) -> Self::IntoIter {
         self.by_partition.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serializer::{Json, Raw};
+
+    fn record(key: Option<&'static str>, value: Option<&'static str>) -> ConsumerRecord {
+        ConsumerRecord {
+            topic: "quotes".into(),
+            partition: 1,
+            offset: 7,
+            timestamp: -1,
+            timestamp_type: TimestampType::CreateTime,
+            key: key.map(|k| Bytes::from_static(k.as_bytes())),
+            value: value.map(|v| Bytes::from_static(v.as_bytes())),
+            headers: Vec::new(),
+            leader_epoch: None,
+        }
+    }
+
+    #[test]
+    fn null_keys_and_values_are_errors_or_none_as_asked() {
+        let r = record(None, Some(r#"{"股票代码": "600000"}"#));
+        let e = r.key_as::<String>(&Raw).unwrap_err();
+        assert!(e.to_string().contains("offset 7 has a null key"), "{e}");
+        assert_eq!(r.key_as_option::<String>(&Raw).unwrap(), None);
+        let v: serde_json::Value = r.value_as(&Json).unwrap();
+        assert_eq!(v["股票代码"], "600000");
+        assert_eq!(r.value_as_option::<serde_json::Value>(&Json).unwrap(), Some(v));
+
+        let r = record(Some("k"), None);
+        assert_eq!(r.key_as_option::<String>(&Raw).unwrap().as_deref(), Some("k"));
+        assert!(r.value_as::<serde_json::Value>(&Json).unwrap_err().to_string().contains("null value"));
+        assert_eq!(r.value_as_option::<serde_json::Value>(&Json).unwrap(), None);
+        // A present but malformed value is still an error.
+        let r = record(None, Some("{not json"));
+        assert!(matches!(r.value_as_option::<serde_json::Value>(&Json), Err(Error::Serde(_))));
     }
 }
