@@ -90,15 +90,16 @@ async fn main() -> Result<(), BoxError> {
     // Send what is buffered now, without waiting for linger, and wait for the answers.
     producer.flush().await;
     // The futures say how each record ended (the callbacks have already printed it).
+    let total = deliveries.len();
     let mut failed = 0;
     for delivery in deliveries {
         failed += usize::from(delivery.await.is_err());
     }
     // Flush whatever is left (nothing, here) and stop, waiting at most 10 s.
     producer.close(Some(Duration::from_secs(10))).await?;
-    println!("{} quotes sent, {failed} failed", 10 - failed);
+    println!("{} quotes sent, {failed} failed", total - failed);
     if failed > 0 {
-        return Err(format!("{failed} of 10 quotes could not be sent").into());
+        return Err(format!("{failed} of {total} quotes could not be sent").into());
     }
     Ok(())
 }
