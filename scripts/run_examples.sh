@@ -32,7 +32,7 @@ count() {
 
 # expect WHAT ACTUAL OP WANTED: a check of the last run (OP: -eq, -ge).
 expect() {
-    if [ "$2" "$3" "$4" ]; then
+    if test "$2" "$3" "$4"; then
         return 0
     fi
     echo "check failed: $1: got $2, wanted $3 $4" >&2
