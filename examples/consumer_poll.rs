@@ -68,7 +68,7 @@ async fn main() -> Result<(), BoxError> {
             for record in records {
                 // The processing.
                 let quote: Quote = record.value_as(&Json)?;
-                let key: Option<Value> = record.key.as_ref().map(|_| record.key_as(&Json)).transpose()?;
+                let key: Option<Value> = record.key_as_option(&Json)?;
                 let message = json!({
                     "Topic": partition.topic.as_ref(),
                     "Partition": partition.partition,

@@ -12,7 +12,7 @@
 //! another terminal). Its group is `TestGroup-stream`, not `consumer_poll`'s `TestGroup`: a
 //! group reads each record once, shared out among its members, so each example has its own
 //! group to read every quote. The reference iterates forever; this one stops once no quote has
-//! come for 3 s.
+//! come for 3 s (30 s for the first).
 
 mod common;
 
@@ -26,8 +26,10 @@ use common::{BoxError, Kafka, Quote};
 
 const TOPIC: &str = "TESTTOPIC";
 
-/// How long to wait for the next quote, once the group has assigned partitions, before stopping.
+/// How long to wait for the next quote before stopping.
 const IDLE: Duration = Duration::from_secs(3);
+/// How long to wait for the first quote: joining the group comes first.
+const FIRST_WAIT: Duration = Duration::from_secs(30);
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -53,22 +55,18 @@ async fn main() -> Result<(), BoxError> {
     consumer.subscribe([TOPIC])?; // joins the group, which assigns the partitions
 
     let mut consumed = 0;
+    let mut records = consumer.stream();
     loop {
-        // The next record, waiting for it. The stream borrows the consumer, so to commit after
-        // each record take each from a fresh `consumer.stream()` (cheap: records already
-        // fetched come without waiting). Without commits in the loop, keep one stream:
-        // `let mut stream = consumer.stream(); while let Some(record) = stream.next().await {..}`
-        let next = tokio::time::timeout(IDLE, consumer.stream().next()).await;
-        let next = match next {
-            Ok(next) => next,
-            Err(_) if consumer.assignment().is_empty() => continue, // still joining the group
-            Err(_) => break,                                        // no quote for IDLE: done
+        // The next record, waiting for it (the first wait includes joining the group).
+        let wait = if consumed == 0 { FIRST_WAIT } else { IDLE };
+        let record = match tokio::time::timeout(wait, records.next()).await {
+            Ok(Some(record)) => record?,
+            Ok(None) => break, // the stream ends only if the consumer is closed
+            Err(_) => break,   // no quote for a while: done
         };
-        let Some(record) = next else { break }; // the stream ends only if the consumer is closed
-        let record = record?;
         // The processing.
         let quote: Quote = record.value_as(&Json)?;
-        let key: Option<Value> = record.key.as_ref().map(|_| record.key_as(&Json)).transpose()?;
+        let key: Option<Value> = record.key_as_option(&Json)?;
         let message = json!({
             "Topic": record.topic.as_ref(),
             "Partition": record.partition,
@@ -78,9 +76,10 @@ async fn main() -> Result<(), BoxError> {
         });
         println!("{message}");
         // Processed: store the position after this record.
-        consumer.commit().await?;
+        records.commit().await?;
         consumed += 1;
     }
+    drop(records); // gives the consumer back
     println!("{consumed} quotes consumed");
     consumer.close().await?;
     Ok(())

@@ -5,7 +5,8 @@
 #     Kafka from docker-compose.yml: KAFKIT_TEST_BROKERS=localhost:9092);
 #   - a Python venv with librdkafka (confluent-kafka) for the interop tests, unless KAFKIT_PYTHON
 #     already names a python that has it;
-#   - then `cargo test --workspace` (extra arguments are passed to it).
+#   - then `cargo test --workspace` (extra arguments are passed to it), and every example, run
+#     against the in-process mock cluster and against the broker (scripts/run_examples.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,4 @@ if [ -z "${KAFKIT_PYTHON:-}" ] && [ -f scripts/pyenv.sh ]; then
 fi
 
 cargo test --workspace "$@"
+bash scripts/run_examples.sh
