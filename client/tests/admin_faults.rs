@@ -242,7 +242,7 @@ async fn member(cluster: &MockCluster, group: &str, client_id: &str, topic: &str
 async fn describe_decodes_members_and_retries_the_coordinator_errors() {
     let (cluster, admin) = setup(3).await;
     cluster.create_topic("quotes", 3).unwrap();
-    let mut consumer = member(&cluster, "readers", "reader-1", "quotes").await;
+    let consumer = member(&cluster, "readers", "reader-1", "quotes").await;
 
     cluster.inject(Fault::error(ApiKey::FindCoordinator, ErrorCode::COORDINATOR_NOT_AVAILABLE).times(2));
     cluster.inject(Fault::error(ApiKey::DescribeGroups, ErrorCode::NOT_COORDINATOR));
@@ -333,7 +333,7 @@ async fn groups_are_deleted_at_their_coordinator() {
     let (cluster, admin) = setup(3).await;
     cluster.create_topic("quotes", 1).unwrap();
     commit(&cluster, "old", "quotes", &[(0, 3)]).await;
-    let mut busy = member(&cluster, "busy", "busy-1", "quotes").await;
+    let busy = member(&cluster, "busy", "busy-1", "quotes").await;
     cluster.inject(Fault::error(ApiKey::DeleteGroups, ErrorCode::NOT_COORDINATOR));
     let deleted = within(admin.delete_groups(&["old", "busy", "nobody"])).await.unwrap();
     assert!(deleted[0].is_ok(), "{:?}", deleted[0].result);
