@@ -108,8 +108,9 @@ pub fn fail(error: &CliError) -> ExitCode {
 /// The options of the administration commands (`metadata`, `topics`, `groups`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AdminOptions {
-    /// How long the command may take, connecting included (`500ms`, `30s`, `2m`; a bare number
-    /// is seconds). Retriable broker errors are retried until then.
+    /// How long to wait for the cluster: to connect, and for each step of the command, its
+    /// retries of retriable broker errors included (`500ms`, `30s`, `2m`; a bare number is
+    /// seconds).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
 }

@@ -36,7 +36,7 @@ enum Command {
     /// Lists, creates and deletes topics.
     #[command(subcommand)]
     Topics(topics::Command),
-    /// Lists and describes consumer groups, and shows their offsets and lag.
+    /// Lists, describes and deletes consumer groups, and shows their offsets and lag.
     #[command(subcommand)]
     Groups(groups::Command),
     /// The end-to-end performance test: produce or consume N records and report the rates.

@@ -75,6 +75,19 @@ pub use offsets::OffsetSpec;
 pub use topics::{CreateTopicsOptions, CreatedTopic, NewTopic};
 
 /// How long an operation may take unless told otherwise (Java's `default.api.timeout.ms`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use kafkit_client::admin::{Admin, DEFAULT_TIMEOUT};
+/// use kafkit_client::ClientConfig;
+///
+/// let cluster = kafkit_mock::MockCluster::start(1).await?;
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// assert_eq!(admin.timeout(), DEFAULT_TIMEOUT);
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The first wait between retries, doubling up to [`RETRY_BACKOFF_MAX`] (Java's
@@ -107,12 +120,13 @@ pub struct Outcome<T> {
 }
 
 impl<T> Outcome<T> {
-    /// Whether it succeeded.
+    /// Whether it succeeded (see the example of [`Outcome`]).
     pub fn is_ok(&self) -> bool {
         self.result.is_ok()
     }
 
-    /// The Kafka error code it failed with, if it failed with one.
+    /// The Kafka error code it failed with, if it failed with one (see the example of
+    /// [`Outcome`]).
     pub fn error_code(&self) -> Option<ErrorCode> {
         self.result.as_ref().err().and_then(Error::code)
     }
@@ -145,17 +159,71 @@ pub struct Admin {
 impl Admin {
     /// Connects to the cluster of `config` ([`Client::connect`]: the first bootstrap server
     /// that answers; [`Error::NoBrokerAvailable`] at once if none does).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kafkit_client::admin::Admin;
+    /// use kafkit_client::{ClientConfig, Error};
+    ///
+    /// let cluster = kafkit_mock::MockCluster::start(1).await?;
+    /// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+    /// assert_eq!(admin.metadata(None).await?.brokers().count(), 1);
+    ///
+    /// // Nothing listens on the port of a listener just closed.
+    /// let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    /// let refused = Admin::connect(ClientConfig::new([closed.to_string()])).await;
+    /// assert!(matches!(refused, Err(Error::NoBrokerAvailable(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(config: ClientConfig) -> Result<Admin> {
         Ok(Admin::from_client(Client::connect(config).await?))
     }
 
     /// An admin sharing `client`'s connections and metadata.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kafkit_client::admin::Admin;
+    /// use kafkit_client::{Client, ClientConfig};
+    ///
+    /// let cluster = kafkit_mock::MockCluster::start(2).await?;
+    /// let client = Client::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+    /// let admin = Admin::from_client(client.clone());
+    /// assert_eq!(admin.client().config(), client.config());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_client(client: Client) -> Admin {
         Admin { client, timeout: DEFAULT_TIMEOUT }
     }
 
     /// The same admin with `timeout` as the limit of each operation (a zero timeout is taken
-    /// as one millisecond).
+    /// as one millisecond). What still fails with a retriable error then fails with
+    /// [`Error::TimedOut`], naming the last error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use kafkit_client::admin::Admin;
+    /// use kafkit_client::protocol::{ApiKey, ErrorCode};
+    /// use kafkit_client::{ClientConfig, Error};
+    /// use kafkit_mock::Fault;
+    ///
+    /// let cluster = kafkit_mock::MockCluster::start(1).await?;
+    /// // The coordinator is never available.
+    /// cluster.inject(Fault::error(ApiKey::FindCoordinator, ErrorCode::COORDINATOR_NOT_AVAILABLE).times(1000));
+    /// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?.with_timeout(Duration::from_millis(300));
+    /// match admin.list_group_offsets("readers").await {
+    ///     Err(Error::TimedOut { what, .. }) => assert!(what.contains("COORDINATOR_NOT_AVAILABLE"), "{what}"),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Admin {
         self.timeout = timeout.max(Duration::from_millis(1));
@@ -164,17 +232,58 @@ impl Admin {
 
     /// The limit of each operation ([`DEFAULT_TIMEOUT`] unless set with
     /// [`Admin::with_timeout`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use kafkit_client::admin::Admin;
+    /// use kafkit_client::ClientConfig;
+    ///
+    /// let cluster = kafkit_mock::MockCluster::start(1).await?;
+    /// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+    /// assert_eq!(admin.with_timeout(Duration::ZERO).timeout(), Duration::from_millis(1));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// The client underneath.
+    /// The client underneath (its configuration, metadata snapshot and connections).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kafkit_client::admin::Admin;
+    /// use kafkit_client::ClientConfig;
+    ///
+    /// let cluster = kafkit_mock::MockCluster::start(3).await?;
+    /// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+    /// assert_eq!(admin.client().metadata().brokers().count(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// Closes the client's connections ([`Client::shutdown`]); later calls fail with
     /// [`Error::Closed`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kafkit_client::admin::Admin;
+    /// use kafkit_client::{ClientConfig, Error};
+    ///
+    /// let cluster = kafkit_mock::MockCluster::start(1).await?;
+    /// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+    /// admin.close().await;
+    /// assert!(matches!(admin.metadata(None).await, Err(Error::Closed)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn close(&self) {
         self.client.shutdown().await;
     }

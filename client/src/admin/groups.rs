@@ -19,7 +19,30 @@ use super::{is_retriable, timed_out, wait, Admin, Outcome};
 use crate::consumer::{OffsetAndMetadata, TopicPartition};
 use crate::error::{Error, Result};
 
-/// The protocol type of consumer groups, whose member payloads are the consumer protocol's.
+/// The protocol type of consumer groups, whose member payloads are the consumer protocol's
+/// (see [`Admin::describe_groups`], which decodes them).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use kafkit_client::admin::{Admin, CONSUMER_PROTOCOL_TYPE};
+/// use kafkit_client::consumer::{Consumer, ConsumerConfig};
+/// use kafkit_client::ClientConfig;
+///
+/// let cluster = kafkit_mock::MockCluster::start(1).await?;
+/// cluster.create_topic("quotes", 1)?;
+/// let mut consumer = Consumer::new(ConsumerConfig::new([cluster.bootstrap()]).group_id("readers")).await?;
+/// consumer.subscribe(["quotes"])?;
+/// while consumer.assignment().is_empty() {
+///     consumer.poll(Duration::from_millis(50)).await?;
+/// }
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// let listed = admin.list_groups().await?;
+/// assert_eq!(listed[0].protocol_type, CONSUMER_PROTOCOL_TYPE);
+/// # Ok(())
+/// # }
+/// ```
 pub const CONSUMER_PROTOCOL_TYPE: &str = "consumer";
 /// The first ListGroups version whose answer has each group's state.
 const FIRST_STATE_VERSION: i16 = 4;
@@ -29,6 +52,29 @@ const FIRST_ALL_PARTITIONS_VERSION: i16 = 2;
 const FIRST_GROUPS_VERSION: i16 = 8;
 
 /// A group as ListGroups lists it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::collections::HashMap;
+/// use kafkit_client::admin::Admin;
+/// use kafkit_client::consumer::{Consumer, ConsumerConfig, OffsetAndMetadata, TopicPartition};
+/// use kafkit_client::ClientConfig;
+///
+/// let cluster = kafkit_mock::MockCluster::start(2).await?;
+/// cluster.create_topic("quotes", 1)?;
+/// let mut consumer = Consumer::new(ConsumerConfig::new([cluster.bootstrap()]).group_id("readers")).await?;
+/// consumer.commit_offsets(HashMap::from([(TopicPartition::new("quotes", 0), OffsetAndMetadata::new(1))])).await?;
+///
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// let listed = admin.list_groups().await?;
+/// assert_eq!(listed[0].group_id, "readers");
+/// assert_eq!(listed[0].protocol_type, "", "it only committed: no protocol yet");
+/// assert_eq!(listed[0].group_type.as_deref(), Some("classic"));
+/// assert!(cluster.broker_ids().contains(&listed[0].coordinator));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupListing {
     /// The group id.
@@ -46,6 +92,28 @@ pub struct GroupListing {
 }
 
 /// A group as its coordinator describes it (DescribeGroups).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::collections::HashMap;
+/// use kafkit_client::admin::Admin;
+/// use kafkit_client::consumer::{Consumer, ConsumerConfig, OffsetAndMetadata, TopicPartition};
+/// use kafkit_client::ClientConfig;
+///
+/// let cluster = kafkit_mock::MockCluster::start(1).await?;
+/// cluster.create_topic("quotes", 1)?;
+/// let mut consumer = Consumer::new(ConsumerConfig::new([cluster.bootstrap()]).group_id("idle")).await?;
+/// consumer.commit_offsets(HashMap::from([(TopicPartition::new("quotes", 0), OffsetAndMetadata::new(1))])).await?;
+///
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// let described = admin.describe_groups(&["idle"]).await?;
+/// let idle = described[0].result.as_ref().unwrap();
+/// assert_eq!((idle.state.as_str(), idle.members.len()), ("Empty", 0));
+/// assert_eq!(idle.coordinator, Some(cluster.broker_ids()[0]));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupDescription {
     /// The group id.
@@ -64,6 +132,31 @@ pub struct GroupDescription {
 }
 
 /// One member of a group.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use kafkit_client::admin::Admin;
+/// use kafkit_client::consumer::{Consumer, ConsumerConfig};
+/// use kafkit_client::ClientConfig;
+///
+/// let cluster = kafkit_mock::MockCluster::start(1).await?;
+/// cluster.create_topic("quotes", 1)?;
+/// let config = ConsumerConfig::new([cluster.bootstrap()]).group_id("readers").group_instance_id("reader-a");
+/// let mut consumer = Consumer::new(config).await?;
+/// consumer.subscribe(["quotes"])?;
+/// while consumer.assignment().is_empty() {
+///     consumer.poll(Duration::from_millis(50)).await?;
+/// }
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// let described = admin.describe_groups(&["readers"]).await?;
+/// let member = &described[0].result.as_ref().unwrap().members[0];
+/// assert_eq!(member.group_instance_id.as_deref(), Some("reader-a"), "a static member");
+/// assert_eq!(member.assignment.as_ref().map(Vec::len), Some(1));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberDescription {
     /// The member id the coordinator gave it.
@@ -151,11 +244,16 @@ impl Admin {
     /// ```
     pub async fn list_groups(&self) -> Result<Vec<GroupListing>> {
         let deadline = self.deadline();
-        let mut md = self.client.metadata();
-        if md.brokers().next().is_none() {
-            md = self.client.refresh_metadata().await?;
-        }
+        // Every broker the cluster has now (the snapshot may predate one that joined).
+        let md = match tokio::time::timeout_at(deadline, self.client.refresh_metadata()).await {
+            Ok(Ok(md)) => md,
+            Ok(Err(e)) if self.client.metadata().brokers().next().is_none() => return Err(e),
+            _ => self.client.metadata(),
+        };
         let ids: Vec<i32> = md.brokers().map(|b| b.id).collect();
+        if ids.is_empty() {
+            return Err(timed_out("listing the groups: no broker is known", self.timeout, None));
+        }
         let lists = join_all(ids.into_iter().map(|id| self.list_groups_of(id, deadline))).await;
         let mut seen = HashSet::new();
         let mut groups = Vec::new();

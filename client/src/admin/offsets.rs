@@ -9,6 +9,28 @@ use crate::consumer::{IsolationLevel, OffsetAndTimestamp, TopicPartition};
 use crate::error::Result;
 
 /// Which offset of a partition to look up (Java's `OffsetSpec`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use kafkit_client::admin::{Admin, OffsetSpec};
+/// use kafkit_client::consumer::TopicPartition;
+/// use kafkit_client::{ClientConfig, Producer, ProducerConfig, ProducerRecord};
+///
+/// let cluster = kafkit_mock::MockCluster::start(1).await?;
+/// cluster.create_topic("quotes", 1)?;
+/// let producer = Producer::new(ProducerConfig::new([cluster.bootstrap()])).await?;
+/// for ts in [1_000, 2_000, 3_000] {
+///     producer.send(ProducerRecord::new("quotes").timestamp(ts).value("q")).await.await?;
+/// }
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// let quotes = [TopicPartition::new("quotes", 0)];
+/// let at = admin.list_offsets(&quotes, OffsetSpec::Timestamp(1_500)).await?;
+/// assert_eq!((at[&quotes[0]].offset, at[&quotes[0]].timestamp), (1, 2_000), "the first record at or after");
+/// assert!(admin.list_offsets(&quotes, OffsetSpec::Timestamp(9_000)).await?.is_empty());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OffsetSpec {
     /// The first offset still in the log (the log start offset).

@@ -91,6 +91,22 @@ pub struct CreateTopicsOptions {
 }
 
 /// A topic the cluster created (or, with `validate_only`, would create).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use kafkit_client::admin::{Admin, CreateTopicsOptions, NewTopic};
+/// use kafkit_client::ClientConfig;
+///
+/// let cluster = kafkit_mock::MockCluster::builder().brokers(3).default_partitions(6).start().await?;
+/// let admin = Admin::connect(ClientConfig::new([cluster.bootstrap()])).await?;
+/// let created = admin.create_topics(vec![NewTopic::with_broker_defaults("quotes")], &Default::default()).await?;
+/// let quotes = created[0].result.as_ref().unwrap();
+/// assert_eq!(quotes.partitions, Some(6), "the broker's default, as it answered");
+/// assert!(quotes.topic_id.is_some());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedTopic {
     /// Its id, when the broker reports it (CreateTopics v7+, not with `validate_only`).
