@@ -13,6 +13,7 @@
 //! - [`Error`]: the one error type, with [`Error::is_retriable`].
 //! - [`producer`]: the producer's configuration ([`ProducerConfig`]) and partitioners.
 //! - [`serializer`]: keys and values to bytes and back, raw or as JSON.
+//! - [`admin`]: cluster administration ([`Admin`](admin::Admin)): metadata, topics, groups, offsets.
 //!
 //! Library code logs through [`tracing`] and never prints.
 //!
@@ -35,6 +36,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod admin;
 mod backoff;
 mod client;
 mod config;

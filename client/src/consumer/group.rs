@@ -13,7 +13,7 @@
 //! The Java `ConsumerCoordinator`/`AbstractCoordinator` are the reference for every decision.
 
 mod commit;
-mod coordinator;
+pub(crate) mod coordinator;
 mod join;
 mod state;
 mod task;

@@ -13,9 +13,9 @@ mod config;
 mod consumer;
 mod cursor;
 mod fetcher;
-mod group;
+pub(crate) mod group;
 mod listener;
-mod offsets;
+pub(crate) mod offsets;
 mod record;
 mod types;
 

@@ -24,7 +24,7 @@ pub(super) struct Found {
 }
 
 /// The FindCoordinator request for `group_id` at `version` (v4+: the batched form).
-pub(super) fn request(group_id: &str, version: i16) -> FindCoordinatorRequest {
+pub(crate) fn request(group_id: &str, version: i16) -> FindCoordinatorRequest {
     if version >= 4 {
         FindCoordinatorRequest {
             key_type: KEY_TYPE_GROUP,
@@ -37,7 +37,7 @@ pub(super) fn request(group_id: &str, version: i16) -> FindCoordinatorRequest {
 }
 
 /// The coordinator's node id and `host:port` from a FindCoordinator answer, or its error.
-pub(super) fn read(group_id: &str, version: i16, resp: FindCoordinatorResponse) -> Result<(i32, String)> {
+pub(crate) fn read(group_id: &str, version: i16, resp: FindCoordinatorResponse) -> Result<(i32, String)> {
     let c = if version >= 4 {
         resp.coordinators.into_iter().find(|c| c.key == group_id).unwrap_or(Coordinator {
             error_code: ErrorCode::COORDINATOR_NOT_AVAILABLE.code(),
@@ -86,7 +86,7 @@ pub(super) fn read(group_id: &str, version: i16, resp: FindCoordinatorResponse) 
 }
 
 /// Whether a failed lookup should stop the group rather than be retried.
-pub(super) fn is_fatal(e: &Error) -> bool {
+pub(crate) fn is_fatal(e: &Error) -> bool {
     matches!(e, Error::Version(_)) || e.code() == Some(ErrorCode::GROUP_AUTHORIZATION_FAILED)
 }
 
