@@ -42,11 +42,6 @@ impl Progress {
         Progress { bar: Some(bar), shown: 0 }
     }
 
-    /// Whether the bar is drawn.
-    pub fn is_visible(&self) -> bool {
-        self.bar.is_some()
-    }
-
     /// Records `done` records so far (told to the bar every few thousand).
     pub fn set(&mut self, done: u64) {
         if let Some(bar) = &self.bar {
@@ -81,17 +76,17 @@ mod tests {
     #[test]
     fn hidden_bar_does_nothing_and_visible_one_counts() {
         let mut hidden = Progress::with_visibility(10, "produced", false);
-        assert!(!hidden.is_visible());
+        assert!(!hidden.bar.is_some());
         hidden.set(5);
         hidden.finish(10);
 
         let mut shown = Progress::with_visibility(100_000, "produced", true);
-        assert!(shown.is_visible());
+        assert!(shown.bar.is_some());
         shown.set(10);
         assert_eq!(shown.bar.as_ref().unwrap().position(), 0, "small steps are batched");
         shown.set(STEP + 10);
         assert_eq!(shown.bar.as_ref().unwrap().position(), STEP + 10);
         shown.finish(100_000);
-        assert!(!shown.is_visible());
+        assert!(!shown.bar.is_some());
     }
 }
