@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn hidden_bar_does_nothing_and_visible_one_counts() {
         let mut hidden = Progress::with_visibility(10, "produced", false);
-        assert!(!hidden.bar.is_some());
+        assert!(hidden.bar.is_none());
         hidden.set(5);
         hidden.finish(10);
 
@@ -87,6 +87,6 @@ mod tests {
         shown.set(STEP + 10);
         assert_eq!(shown.bar.as_ref().unwrap().position(), STEP + 10);
         shown.finish(100_000);
-        assert!(!shown.bar.is_some());
+        assert!(shown.bar.is_none());
     }
 }
