@@ -180,6 +180,14 @@ impl ProduceStats {
 async fn produce(global: &Global, args: ProduceArgs) -> Result<ExitCode, CliError> {
     let mut config = global.producer_config()?;
     apply_flags(&mut config, args.compression.as_deref(), args.acks.as_deref(), args.linger, args.batch_size)?;
+    if args.size > config.max_request_size {
+        // Every record would be refused; and the payload is allocated from this number.
+        return Err(CliError::new(format!(
+            "--size {} is larger than max.request.size ({} bytes): every record would be refused; send smaller \
+             records or raise it with -X max.request.size=…",
+            args.size, config.max_request_size
+        )));
+    }
     let producer = Producer::new(config).await?;
     check_topic(&producer, &args.topic).await?;
 

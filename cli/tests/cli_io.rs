@@ -433,6 +433,10 @@ async fn bad_arguments_are_refused() {
     run.expect_code(2);
     let run = kafkit("127.0.0.1:1", &["produce", "t", "--compression", "brotli"], b"", LIMIT).await;
     run.expect_code(2);
+    // A record size no request could carry: refused before anything is allocated or sent.
+    let run = kafkit("127.0.0.1:1", &["perf", "produce", "t", "--size", "1000000000000"], b"", LIMIT).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("larger than max.request.size"), "{}", run.stderr);
 }
 
 #[tokio::test]
