@@ -4,8 +4,10 @@
 //! line without a newline is a record too, and an empty line is a record with an empty value.
 //! Input is streamed: a reader thread hands lines over a bounded channel, and the records in
 //! flight are bounded by the producer's `buffer.memory` and by [`WINDOW`]. Each record that
-//! fails is reported on standard error as `line N: <error>`, in line order; at the end a summary
-//! line says how many were delivered, and the exit status is 1 if any record failed.
+//! fails is reported on standard error as `line N: <error>` as soon as its outcome is known
+//! (outcomes are taken oldest first); at the end a summary line says how many were delivered,
+//! and the exit status is 1 if any record failed. Ctrl-C stops reading and delivers what was
+//! read (a second Ctrl-C exits at once).
 
 use std::collections::VecDeque;
 use std::io::BufRead;
