@@ -41,7 +41,6 @@ impl Global {
 
     /// Producer settings: the brokers, then every `--config`; not yet validated, so that the
     /// command can apply its own flags before calling `validate`.
-    #[allow(dead_code)] // for produce and perf, being written on another branch
     pub fn producer_config(&self) -> Result<ProducerConfig, CliError> {
         let mut config = ProducerConfig::new(self.bootstrap());
         for (key, value) in &self.config {
@@ -51,7 +50,6 @@ impl Global {
     }
 
     /// Consumer settings: the brokers, then every `--config`; not yet validated.
-    #[allow(dead_code)] // for consume and perf, being written on another branch
     pub fn consumer_config(&self) -> Result<ConsumerConfig, CliError> {
         let mut config = ConsumerConfig::new(self.bootstrap());
         for (key, value) in &self.config {

@@ -6,9 +6,12 @@
 mod common;
 mod consume;
 mod groups;
+mod interrupt;
 mod metadata;
+mod output;
 mod perf;
 mod produce;
+mod progress;
 mod topics;
 
 use std::process::ExitCode;
