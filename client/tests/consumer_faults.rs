@@ -504,3 +504,24 @@ async fn the_stream_gives_the_consumer_back_between_items_and_loses_nothing_on_c
     assert_eq!(committed[&tp].as_ref().map(|o| o.offset), Some(3));
     consumer.close().await.unwrap();
 }
+
+/// `highwater` is known for a partition whose fetches return no records (as Java learns it from
+/// every fetch response), so "reached the end" checks work on empty partitions too.
+#[tokio::test]
+async fn highwater_is_known_for_partitions_without_records() {
+    let cluster = MockCluster::start(1).await.unwrap();
+    cluster.create_topic("hw", 2).unwrap();
+    produce(&cluster, "hw", 0, &values("v", 3)).await;
+    let mut consumer = Consumer::new(config(&cluster, None)).await.unwrap();
+    let (p0, p1) = (TopicPartition::new("hw", 0), TopicPartition::new("hw", 1));
+    consumer.assign([p0.clone(), p1.clone()]).unwrap();
+    let got = read(&mut consumer, 3, false).await;
+    assert_eq!(got.len(), 3);
+    let start = Instant::now();
+    while consumer.highwater(&p1).is_none() {
+        assert!(start.elapsed() < WAIT, "no high watermark for the empty partition");
+        assert!(consumer.poll(Duration::from_millis(100)).await.unwrap().is_empty());
+    }
+    assert_eq!((consumer.highwater(&p0), consumer.highwater(&p1)), (Some(3), Some(0)));
+    consumer.close().await.unwrap();
+}

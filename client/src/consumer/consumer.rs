@@ -794,6 +794,9 @@ impl Consumer {
         }
         if let Ok(data) = &f.result {
             state.high_watermark = data.high_watermark;
+            if data.records.is_empty() {
+                return false; // only news of the high watermark
+            }
         }
         self.cursors.push_back(PartitionCursor::new(f, self.config.isolation_level, self.config.check_crcs));
         true

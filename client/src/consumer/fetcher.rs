@@ -216,6 +216,9 @@ struct PartitionState {
     last_served: u64,
     /// The high watermark of the last answer for this partition (-1 before the first).
     high_watermark: i64,
+    /// The high watermark of the last `Fetched` handed over (-1 before the first): an answer
+    /// without records is handed over only to tell the consumer a new one.
+    delivered_high_watermark: i64,
 }
 
 impl PartitionState {
@@ -402,6 +405,7 @@ impl Fetcher {
                         backoff: self.new_backoff(),
                         last_served: 0,
                         high_watermark: -1,
+                        delivered_high_watermark: -1,
                     }
                 }
             };
@@ -709,6 +713,19 @@ impl Fetcher {
         }
         let records = data.records.unwrap_or_default();
         if records.is_empty() {
+            // Nothing new, but the consumer learns the partition's end as Java's does from
+            // every answer (`highwater`, lag, "reached the end" checks) when it moved.
+            let hw = data.high_watermark;
+            if hw >= 0 && self.partitions.get(&p.tp).is_some_and(|st| st.delivered_high_watermark != hw) {
+                let empty = FetchedData {
+                    records,
+                    high_watermark: hw,
+                    last_stable_offset: data.last_stable_offset,
+                    log_start_offset: data.log_start_offset,
+                    aborted_transactions: Vec::new(),
+                };
+                self.deliver(&p.tp, p.tag, p.offset, Ok(empty));
+            }
             return;
         }
         let scan = scan_batches(&records);
@@ -793,6 +810,9 @@ impl Fetcher {
     }
 
     fn deliver(&mut self, tp: &TopicPartition, tag: u64, fetch_offset: i64, result: Result<FetchedData>) {
+        if let (Ok(data), Some(st)) = (&result, self.partitions.get_mut(tp)) {
+            st.delivered_high_watermark = data.high_watermark;
+        }
         let slot = BufferSlot::take(&self.slot(tp));
         // If the consumer is gone, the item is dropped here and its slot released.
         let _ = self.out.send(Fetched { tp: tp.clone(), tag, fetch_offset, result, _slot: slot });

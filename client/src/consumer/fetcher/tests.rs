@@ -125,6 +125,9 @@ async fn consume(
     within("consuming", async {
         while !done(seen) {
             let f = handle.fetched.recv().await.expect("the fetcher stopped");
+            if has_no_records(&f) {
+                continue; // news of the high watermark only
+            }
             let tp = f.tp.clone();
             let fetch_offset = f.fetch_offset;
             let mut cursor = PartitionCursor::new(f, isolation, true);
@@ -137,6 +140,11 @@ async fn consume(
         }
     })
     .await
+}
+
+/// Whether `f` carries no records (it tells the consumer the high watermark only).
+fn has_no_records(f: &Fetched) -> bool {
+    matches!(&f.result, Ok(d) if d.records.is_empty())
 }
 
 fn counts(n: usize) -> impl FnMut(&BTreeMap<TopicPartition, Seen>) -> bool {
@@ -498,9 +506,16 @@ async fn an_undelivered_response_holds_its_partition_back() {
     };
     let before = fetch_requests(&cluster).len();
     produce(&client, &cluster, "t", 1, 1, Compression::None).await;
-    let p1 = within("partition 1", handle.fetched.recv()).await.unwrap();
-    assert_eq!(p1.tp.partition, 1);
-    drop(p1);
+    within("partition 1's record", async {
+        loop {
+            let p1 = handle.fetched.recv().await.unwrap();
+            assert_eq!(p1.tp.partition, 1);
+            if !has_no_records(&p1) {
+                break;
+            }
+        }
+    })
+    .await;
     within("more fetches", async {
         while fetch_requests(&cluster).len() < before + 3 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -588,7 +603,7 @@ async fn a_caught_up_partition_does_not_hold_a_lagging_one_back_for_a_long_poll(
         let f = within("the first responses", handle.fetched.recv()).await.unwrap();
         match f.tp.partition {
             0 => held = Some(f),
-            _ => p1_seen = true, // dropped: partition 1 is caught up and fetchable again
+            _ => p1_seen |= !has_no_records(&f), // dropped: partition 1 is caught up and fetchable again
         }
     }
     let held = held.unwrap();
@@ -608,4 +623,31 @@ async fn a_caught_up_partition_does_not_hold_a_lagging_one_back_for_a_long_poll(
     let requests = fetch_requests(&cluster);
     let last = &requests.last().unwrap().1;
     assert!(last.contains(&(0, 5)) && last.contains(&(1, 1)), "one request for both: {requests:?}");
+}
+
+#[tokio::test]
+async fn an_answer_without_records_tells_a_new_high_watermark_once() {
+    let (cluster, client) = cluster(1, "t", 1).await;
+    produce(&client, &cluster, "t", 0, 3, Compression::None).await;
+    let mut handle = start(&cluster, config(&cluster)).await;
+    // Fetching from the end: nothing to return, but the consumer learns where the end is.
+    fetch_all(&handle, "t", 0..1, 3, 1);
+    let f = within("the high watermark", handle.fetched.recv()).await.unwrap();
+    assert!(has_no_records(&f));
+    assert_eq!((f.fetch_offset, f.result.as_ref().unwrap().high_watermark), (3, 3));
+    drop(f);
+    // Long polls that find nothing new say nothing more.
+    let before = fetch_requests(&cluster).len();
+    within("more fetches", async {
+        while fetch_requests(&cluster).len() < before + 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(handle.fetched.try_recv().is_err(), "an unchanged high watermark is not handed over again");
+    // New records come with their high watermark as usual.
+    produce(&client, &cluster, "t", 0, 2, Compression::None).await;
+    let f = within("the new records", handle.fetched.recv()).await.unwrap();
+    assert!(!has_no_records(&f));
+    assert_eq!((f.fetch_offset, f.result.as_ref().unwrap().high_watermark), (3, 5));
 }
