@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafkit_client::consumer::{
-    Consumer, ConsumerConfig, IsolationLevel, OffsetReset, Rebalance, RebalanceListener, StreamExt, TopicPartition,
+    AssignorKind, Consumer, ConsumerConfig, IsolationLevel, OffsetReset, Rebalance, RebalanceListener, StreamExt,
+    TopicPartition,
 };
 use kafkit_client::producer::{Acks, Producer, ProducerConfig, ProducerRecord};
 use kafkit_client::protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
@@ -524,4 +525,49 @@ async fn highwater_is_known_for_partitions_without_records() {
     }
     assert_eq!((consumer.highwater(&p0), consumer.highwater(&p1)), (Some(3), Some(0)));
     consumer.close().await.unwrap();
+}
+
+/// A poll cancelled (by a timeout) while the commit before a revocation is in flight has
+/// already given the partitions up: the consumer never goes on reading partitions the group is
+/// moving to another member.
+#[tokio::test]
+async fn a_poll_cancelled_during_a_revocation_has_given_the_partitions_up() {
+    let cluster = MockCluster::start(1).await.unwrap();
+    cluster.create_topic("cancel", 2).unwrap();
+    for p in 0..2 {
+        produce(&cluster, "cancel", p, &values(&format!("c{p}"), 3)).await;
+    }
+    // Eager (range): a join revokes everything; auto-commit commits before revoking (and not
+    // on its timer during the test).
+    let cfg = config(&cluster, Some("cancel"))
+        .enable_auto_commit(true)
+        .auto_commit_interval(Duration::from_secs(3600))
+        .partition_assignment_strategy([AssignorKind::Range]);
+    let mut a = Consumer::new(cfg.clone()).await.unwrap();
+    a.subscribe(["cancel"]).unwrap();
+    assert_eq!(read(&mut a, 6, false).await.len(), 6);
+    assert_eq!(a.assignment().len(), 2);
+    let commits_before = cluster.requests_of(ApiKey::OffsetCommit).len();
+    cluster.inject(Fault::delay(ApiKey::OffsetCommit, Duration::from_secs(3)).times(1));
+    let b = Member::start(cfg, "cancel").await;
+    let start = Instant::now();
+    loop {
+        let _ = tokio::time::timeout(Duration::from_millis(100), a.next_record()).await;
+        if cluster.requests_of(ApiKey::OffsetCommit).len() > commits_before {
+            break; // the revocation's commit is held at the broker; the poll was cancelled
+        }
+        assert!(start.elapsed() < WAIT, "no revocation");
+    }
+    assert!(a.assignment().is_empty(), "still holds {:?} after the cancelled revocation", a.assignment());
+    // The group settles: each member ends with one partition.
+    let start = Instant::now();
+    while a.assignment().len() != 1 {
+        assert!(a.poll(Duration::from_millis(100)).await.unwrap().is_empty(), "a re-read committed records");
+        assert!(start.elapsed() < WAIT, "a never got a partition back");
+    }
+    wait_until("b gets the other partition", || b.assignment.lock().unwrap().len() == 1).await;
+    assert_ne!(a.assignment(), *b.assignment.lock().unwrap());
+    a.close().await.unwrap();
+    let (_, errors) = b.stop().await;
+    assert!(errors.is_empty(), "{errors:?}");
 }

@@ -323,6 +323,12 @@ impl Consumer {
     /// The next record, waiting as long as it takes (kafka-python's `next(consumer)`); its
     /// partition's position moves past it, so [`commit`](Self::commit) after it stores
     /// exactly what was processed.
+    ///
+    /// It may be cancelled (a `tokio::time::timeout` around it, a `select!`) like `poll`:
+    /// no record is lost (a record is taken only when it is returned), and partitions being
+    /// revoked are given up before the commit that precedes their revocation is awaited. A
+    /// revocation's commit cut short that way is still sent, but the group may move on before
+    /// it is answered.
     pub async fn next_record(&mut self) -> Result<ConsumerRecord> {
         loop {
             if let Some(r) = self.next_buffered() {
@@ -919,16 +925,12 @@ impl Consumer {
         if owned.is_empty() {
             return;
         }
-        if !lost && self.config.enable_auto_commit {
-            let offsets = self.consumed_offsets(Some(&owned));
-            if !offsets.is_empty() {
-                if let Err(e) = self.commit_offsets(offsets).await {
-                    warn!("auto-commit before revoking {} partition(s) failed: {e}", owned.len());
-                }
-            }
-        }
+        // What to commit: auto-commit's positions, then the listener's (later wins, as two
+        // commits in that order would leave it).
+        let mut commits =
+            if !lost && self.config.enable_auto_commit { self.consumed_offsets(Some(&owned)) } else { HashMap::new() };
         if let Some(mut listener) = self.listener.take() {
-            let commits = {
+            let asked = {
                 let partitions = &self.partitions;
                 let positions = |tp: &TopicPartition| match partitions.get(tp).map(|s| s.position) {
                     Some(Position::At { offset, .. }) => Some(offset),
@@ -943,20 +945,31 @@ impl Consumer {
                 rebalance.commits
             };
             self.listener = Some(listener);
-            if lost && !commits.is_empty() {
+            if lost && !asked.is_empty() {
                 warn!("commits asked for in on_partitions_lost are not made: the partitions may be another member's");
-            } else if !commits.is_empty() {
-                if let Err(e) = self.commit_offsets(commits).await {
-                    warn!("the rebalance listener's commit failed: {e}");
-                }
+            } else {
+                commits.extend(asked);
             }
         }
+        // Give the partitions up before waiting for anything: a poll cancelled while the
+        // commit is in flight (a timeout around `next()`) must not go on reading partitions
+        // the group is moving. The commit is queued to the group task before the revocation
+        // is acknowledged, and acknowledged (normally) only once it is answered.
         for tp in &owned {
             self.partitions.remove(tp);
         }
         self.cursors.retain(|c| !owned.contains(c.tp()));
         self.fetch_set_dirty = true;
         self.send_fetch_set();
+        if !commits.is_empty() {
+            let outcome = match self.send_commit(commits) {
+                Ok(rx) => rx.await.unwrap_or(Err(Error::Closed)),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = outcome {
+                warn!("committing before revoking {} partition(s) failed: {e}", owned.len());
+            }
+        }
     }
 
     /// Takes partitions the group assigned: they start at their committed offsets.
