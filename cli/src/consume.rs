@@ -20,9 +20,9 @@
 //! given a partition (a later rebalance keeps the position reached, so nothing is read twice).
 //!
 //! `--exit-at-end` stops once every assigned partition has reached its end offset as of when it
-//! was assigned (ListOffsets; raised to the first high watermark a fetch reports, which is the
-//! authority on brokers whose ListOffsets lags, such as Tansu). `--count N` stops after N
-//! records. Ctrl-C stops cleanly (a second Ctrl-C exits at once); a closed standard output
+//! was assigned (ListOffsets, raised to the first high watermark a fetch reports — which it
+//! waits for: that is the authority on brokers whose ListOffsets lags, such as Tansu).
+//! `--count N` stops after N records. Ctrl-C stops cleanly (a second Ctrl-C exits at once); a closed standard output
 //! (`| head`) ends the command quietly with status 0. Either way, with a group, what was
 //! printed is committed before leaving.
 
@@ -197,7 +197,8 @@ impl RebalanceListener for Assigned {
     }
 }
 
-/// `--exit-at-end`: each partition's end offset as of when it was first assigned.
+/// `--exit-at-end`: each partition's end offset as of when it was first assigned: the larger
+/// of ListOffsets' answer and the first high watermark a fetch reports.
 #[derive(Debug, Default)]
 pub struct EndWatch {
     targets: HashMap<TopicPartition, i64>,
@@ -229,10 +230,11 @@ impl EndWatch {
         for tp in &assigned {
             let Some(target) = self.targets.get_mut(tp) else { return Ok(false) };
             if !self.refined.contains(tp) {
-                if let Some(hw) = consumer.highwater(tp) {
-                    *target = (*target).max(hw);
-                    self.refined.insert(tp.clone());
-                }
+                // Wait for a fetch's high watermark (every answer reports one, with records or
+                // not): ListOffsets alone can be behind it (Tansu's is).
+                let Some(hw) = consumer.highwater(tp) else { return Ok(false) };
+                *target = (*target).max(hw);
+                self.refined.insert(tp.clone());
             }
             let target = *target;
             if consumer.position(tp).await? < target {
