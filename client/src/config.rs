@@ -50,6 +50,11 @@ pub struct ClientConfig {
     /// `receive.message.max.bytes`: the largest response frame accepted from a broker; a
     /// larger one closes the connection. Default 100 MiB.
     pub max_response_size: usize,
+    /// Whether the metadata requests for the topics the client uses ask the broker to create
+    /// the ones that do not exist (when the broker's `auto.create.topics.enable` allows). The
+    /// producer leaves it on, as Java's does; the consumer sets it from its
+    /// `allow.auto.create.topics`. Default true.
+    pub allow_auto_create_topics: bool,
 }
 
 impl Default for ClientConfig {
@@ -63,6 +68,7 @@ impl Default for ClientConfig {
             reconnect_backoff: Duration::from_millis(50),
             reconnect_backoff_max: Duration::from_secs(1),
             max_response_size: 100 * 1024 * 1024,
+            allow_auto_create_topics: true,
         }
     }
 }

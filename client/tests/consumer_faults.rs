@@ -571,3 +571,23 @@ async fn a_poll_cancelled_during_a_revocation_has_given_the_partitions_up() {
     let (_, errors) = b.stop().await;
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// `allow.auto.create.topics`: a consumer that may not create topics does not, through its
+/// metadata lookups, on a broker that would (Java's consumer and librdkafka's default).
+#[tokio::test]
+async fn allow_auto_create_topics_false_creates_nothing() {
+    let cluster = MockCluster::start(1).await.unwrap(); // auto-creates topics when asked
+    let mut config = config(&cluster, None);
+    config.allow_auto_create_topics = false;
+    let consumer = Consumer::new(config.clone()).await.unwrap();
+    let e = consumer.partitions_for("typo").await;
+    assert!(e.as_ref().map_or(true, |p| p.is_empty()), "{e:?}");
+    assert!(cluster.records("typo", 0).is_err(), "the topic was created");
+    consumer.close().await.unwrap();
+    // Allowed (the default), the same lookup creates it.
+    config.allow_auto_create_topics = true;
+    let consumer = Consumer::new(config).await.unwrap();
+    let partitions = consumer.partitions_for("typo").await.unwrap();
+    assert!(!partitions.is_empty());
+    consumer.close().await.unwrap();
+}

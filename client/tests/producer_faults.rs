@@ -1185,3 +1185,26 @@ async fn flush_completes_every_record_across_many_partitions_and_brokers() {
     assert_eq!(brokers.len(), 3, "every broker led some partition");
     finish(producer).await;
 }
+
+/// `partitions_for` waits out a retriable answer for the topic (LEADER_NOT_AVAILABLE while a
+/// broker auto-creates it), as Java's `partitionsFor` does, and fails at once for a topic the
+/// cluster does not know.
+#[tokio::test]
+async fn partitions_for_waits_for_a_leader_and_fails_fast_on_an_unknown_topic() {
+    let cluster = MockCluster::builder().auto_create_topics(false).start().await.unwrap();
+    cluster.create_topic("p4", 4).unwrap();
+    let producer = Producer::new(ProducerConfig::new([cluster.bootstrap()]).retry_backoff(Duration::from_millis(10)))
+        .await
+        .unwrap();
+    cluster.inject(Fault::error(ApiKey::Metadata, ErrorCode::LEADER_NOT_AVAILABLE).times(3));
+    let partitions = producer.partitions_for("p4").await.unwrap();
+    assert_eq!(partitions.len(), 4);
+    assert!(cluster.requests_of(ApiKey::Metadata).len() >= 4, "asked again after each LEADER_NOT_AVAILABLE");
+    let start = std::time::Instant::now();
+    match producer.partitions_for("nope").await {
+        Err(Error::Kafka { code: ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(start.elapsed() < Duration::from_secs(30), "no wait of max.block for an unknown topic");
+    producer.close(None).await.unwrap();
+}

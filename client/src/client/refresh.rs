@@ -18,17 +18,18 @@ use crate::metadata::Metadata;
 /// A refresh request; `None` asks for a refresh without waiting for its result.
 pub(super) type RefreshRequest = Option<oneshot::Sender<Result<Arc<Metadata>>>>;
 
-fn request_for(topics: &[String]) -> MetadataRequest {
+fn request_for(topics: &[String], allow_auto_create: bool) -> MetadataRequest {
     MetadataRequest {
         topics: Some(
             topics.iter().map(|t| MetadataRequestTopic { name: Some(t.clone()), ..Default::default() }).collect(),
         ),
+        allow_auto_topic_creation: allow_auto_create,
         ..Default::default()
     }
 }
 
-async fn fetch(conn: &Connection, topics: &[String]) -> Result<Metadata> {
-    let resp = conn.send(&request_for(topics)).await?;
+async fn fetch(shared: &Shared, conn: &Connection, topics: &[String]) -> Result<Metadata> {
+    let resp = conn.send(&request_for(topics, shared.config.allow_auto_create_topics)).await?;
     Ok(Metadata::from_response(&resp))
 }
 
@@ -41,7 +42,7 @@ pub(super) async fn bootstrap(shared: &Shared, topics: &[String]) -> Result<Meta
     for addr in addrs {
         let result = match Connection::connect(&addr, shared.pool.connection_config()).await {
             Ok(conn) => {
-                let r = fetch(&conn, topics).await;
+                let r = fetch(shared, &conn, topics).await;
                 conn.close();
                 r
             }
@@ -65,7 +66,7 @@ async fn refresh_once(shared: &Shared) -> Result<Metadata> {
     fastrand::shuffle(&mut brokers);
     for (id, addr) in brokers {
         let result = match shared.pool.get(id, &addr).await {
-            Ok(conn) => fetch(&conn, &topics).await,
+            Ok(conn) => fetch(shared, &conn, &topics).await,
             Err(e) => Err(e),
         };
         match result {

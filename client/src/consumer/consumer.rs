@@ -30,6 +30,7 @@ use super::offsets::{list_offsets, EARLIEST_TIMESTAMP as EARLIEST, LATEST_TIMEST
 use super::record::{ConsumerRecord, ConsumerRecords};
 use super::types::{OffsetAndMetadata, OffsetAndTimestamp, OffsetReset, TopicPartition};
 use crate::client::Client;
+use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::metadata::PartitionInfo;
 
@@ -143,7 +144,9 @@ impl Consumer {
     pub async fn new(config: ConsumerConfig) -> Result<Consumer> {
         config.validate()?;
         let config = Arc::new(config);
-        let client = Client::connect(config.client.clone()).await?;
+        let client_config =
+            ClientConfig { allow_auto_create_topics: config.allow_auto_create_topics, ..config.client.clone() };
+        let client = Client::connect(client_config).await?;
         let group = config.group_id.as_ref().map(|_| group::spawn(client.clone(), config.clone(), config.assignors()));
         let fetcher = fetcher::spawn(client.clone(), config.clone());
         Ok(Consumer {

@@ -199,15 +199,30 @@ impl Producer {
     }
 
     /// The partitions of `topic` (Java's `partitionsFor`), fetching its metadata if needed.
+    /// A retriable answer for the topic (LEADER_NOT_AVAILABLE while a broker auto-creates
+    /// it, ...) is asked again with backoff for up to `max.block`, as Java waits for it; a
+    /// topic the cluster does not know (UNKNOWN_TOPIC_OR_PARTITION, no auto-creation) is an
+    /// error at once.
     pub async fn partitions_for(&self, topic: &str) -> Result<Vec<PartitionInfo>> {
-        let md = self.inner.client.metadata_for(&[topic]).await?;
-        match md.topic(topic) {
-            Some(t) if t.error.is_ok() => Ok(t.partitions.clone()),
-            Some(t) => Err(Error::kafka(t.error, format!("getting the partitions of topic `{topic}`"))),
-            None => Err(Error::kafka(
-                kafkit_protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                format!("getting the partitions of topic `{topic}`"),
-            )),
+        let config = self.config();
+        let deadline = tokio::time::Instant::now() + config.max_block;
+        let mut backoff = crate::Backoff::new(config.retry_backoff, config.retry_backoff_max);
+        let mut md = self.inner.client.metadata_for(&[topic]).await?;
+        loop {
+            let code = match md.topic(topic) {
+                Some(t) if t.error.is_ok() => return Ok(t.partitions.clone()),
+                Some(t) => t.error,
+                None => kafkit_protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+            };
+            let delay = backoff.next_delay();
+            let retry = code.is_retriable()
+                && code != kafkit_protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                && tokio::time::Instant::now() + delay < deadline;
+            if !retry {
+                return Err(Error::kafka(code, format!("getting the partitions of topic `{topic}`")));
+            }
+            tokio::time::sleep(delay).await;
+            md = self.inner.client.refresh_metadata().await?;
         }
     }
 
