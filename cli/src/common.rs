@@ -50,8 +50,10 @@ impl Global {
     }
 
     /// Consumer settings: the brokers, then every `--config`; not yet validated.
+    /// Unlike a library consumer's, `allow.auto.create.topics` defaults to false (librdkafka's
+    /// and kcat's default): reading a mistyped topic must not create it.
     pub fn consumer_config(&self) -> Result<ConsumerConfig, CliError> {
-        let mut config = ConsumerConfig::new(self.bootstrap());
+        let mut config = ConsumerConfig::new(self.bootstrap()).allow_auto_create_topics(false);
         for (key, value) in &self.config {
             config.set(key, value)?;
         }

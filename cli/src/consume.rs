@@ -56,7 +56,8 @@ pub struct Args {
     #[arg(short = 'G', long, value_name = "GROUP")]
     pub group: Option<String>,
     /// Where to start: beginning, end, OFFSET, -N (N before the end) or @MS (the first record at
-    /// or after MS milliseconds since the epoch).
+    /// or after MS milliseconds since the epoch). Default: a group's committed offset, else
+    /// auto.offset.reset (latest unless set with -X).
     #[arg(short = 'o', long, value_name = "WHERE", value_parser = parse_from, allow_hyphen_values = true)]
     pub from: Option<StartAt>,
     /// Exit after printing this many records.

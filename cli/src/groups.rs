@@ -245,7 +245,7 @@ struct Row {
 
 impl Row {
     fn lag(&self) -> Option<i64> {
-        Some(self.log_end? - self.committed.as_ref()?.offset)
+        Some(self.log_end?.saturating_sub(self.committed.as_ref()?.offset))
     }
 }
 

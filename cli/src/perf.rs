@@ -26,7 +26,7 @@ use kafkit_client::consumer::Consumer;
 use kafkit_client::producer::{DeliveryFuture, Producer, ProducerRecord};
 use serde_json::json;
 
-use crate::common::{CliError, Global};
+use crate::common::{parse_duration, print, CliError, Global};
 use crate::consume::{partitions_of, seek_to, StartAt};
 use crate::interrupt::Interrupt;
 use crate::produce::{apply_flags, check_topic};
@@ -88,9 +88,10 @@ pub struct ConsumeArgs {
     /// unless auto.offset.reset is set); without it, every partition from the beginning.
     #[arg(short = 'G', long, value_name = "GROUP")]
     pub group: Option<String>,
-    /// Fail if no record arrives for this long (the topic has fewer records than asked for).
-    #[arg(long, value_name = "MS", default_value_t = 10_000)]
-    pub timeout: u64,
+    /// Fail if no record arrives for this long (the topic has fewer records than asked for),
+    /// e.g. 500ms, 10s, 1m.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -258,23 +259,20 @@ async fn produce(global: &Global, args: ProduceArgs) -> Result<ExitCode, CliErro
                 "max": round(l.max_ms(), 3),
             },
         });
-        println!("{figures}");
+        print(&format!("{figures}\n"))?;
     } else {
-        println!(
-            "produced {} of {sent} records of {} B to {} in {:.3} s",
+        print(&format!(
+            "produced {} of {sent} records of {} B to {} in {:.3} s\n{rps:.0} records/s, {mbps:.2} MB/s\n\
+             delivery latency: p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms\n",
             stats.delivered,
             args.size,
             args.topic,
-            elapsed.as_secs_f64()
-        );
-        println!("{rps:.0} records/s, {mbps:.2} MB/s");
-        println!(
-            "delivery latency: p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms",
+            elapsed.as_secs_f64(),
             l.ms(0.5),
             l.ms(0.99),
             l.ms(0.999),
             l.max_ms()
-        );
+        ))?;
     }
     if stats.failed > 0 {
         return Err(CliError::new(format!(
@@ -319,7 +317,7 @@ async fn consume(global: &Global, args: ConsumeArgs) -> Result<ExitCode, CliErro
 
     let interrupt = Interrupt::install();
     let mut progress = Progress::new(args.records, "consumed");
-    let timeout = Duration::from_millis(args.timeout);
+    let timeout = args.timeout;
     let start = Instant::now();
     let mut first: Option<Instant> = None;
     let mut last = start;
@@ -342,7 +340,7 @@ async fn consume(global: &Global, args: ConsumeArgs) -> Result<ExitCode, CliErro
         if records.is_empty() {
             if now.saturating_duration_since(last) >= timeout {
                 failure = Some(CliError::new(format!(
-                    "the topic ran dry: {got} of {} records read, then nothing for {} ms (produce more, or raise \
+                    "the topic ran dry: {got} of {} records read, then nothing for {:?} (produce more, or raise \
                      --timeout)",
                     args.records, args.timeout
                 )));
@@ -380,11 +378,15 @@ async fn consume(global: &Global, args: ConsumeArgs) -> Result<ExitCode, CliErro
             "mb_per_s": round(mbps, 3),
             "first_record_ms": round(to_first.as_secs_f64() * 1000.0, 3),
         });
-        println!("{figures}");
+        print(&format!("{figures}\n"))?;
     } else {
-        println!("consumed {got} records ({bytes} bytes) from {} in {:.3} s", args.topic, elapsed.as_secs_f64());
-        println!("{rps:.0} records/s, {mbps:.2} MB/s");
-        println!("first record after {:.3} ms", to_first.as_secs_f64() * 1000.0);
+        print(&format!(
+            "consumed {got} records ({bytes} bytes) from {} in {:.3} s\n{rps:.0} records/s, {mbps:.2} MB/s\n\
+             first record after {:.3} ms\n",
+            args.topic,
+            elapsed.as_secs_f64(),
+            to_first.as_secs_f64() * 1000.0
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@
 //! read (a second Ctrl-C exits at once).
 
 use std::collections::VecDeque;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -122,36 +122,78 @@ fn no_such_topic(topic: &str) -> CliError {
 }
 
 /// One line of input, numbered from 1.
-type Line = (u64, Bytes);
+/// A line too long to be a record is `Err` with its length so far (it is not kept).
+type Line = (u64, Result<Bytes, usize>);
 
 /// Reads standard input on its own thread (reads block) and sends the lines, without their
-/// `\n`, to `tx`; an I/O error ends the input and is sent last.
-fn spawn_reader(tx: mpsc::Sender<Result<Line, String>>) {
+/// `\n`, to `tx`; an I/O error ends the input and is sent last. A line longer than `max_line`
+/// bytes (no record could hold it) is skipped to its end without being kept in memory, and sent
+/// as `Err`.
+fn spawn_reader(tx: mpsc::Sender<Result<Line, String>>, max_line: usize) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
         let mut number = 0u64;
+        let read_error = |number: u64, e: std::io::Error| format!("reading standard input after line {number}: {e}");
         loop {
             let mut buf = Vec::new();
-            match input.read_until(b'\n', &mut buf) {
+            match (&mut input).take(max_line as u64 + 1).read_until(b'\n', &mut buf) {
                 Ok(0) => return,
                 Ok(_) => {
                     number += 1;
-                    if buf.last() == Some(&b'\n') {
+                    let line = if buf.last() == Some(&b'\n') {
                         buf.pop();
-                    }
-                    if tx.blocking_send(Ok((number, Bytes::from(buf)))).is_err() {
+                        Ok(Bytes::from(buf))
+                    } else if buf.len() > max_line {
+                        match skip_line(&mut input) {
+                            Ok(rest) => Err(buf.len() + rest),
+                            Err(e) => {
+                                let _ = tx.blocking_send(Err(read_error(number, e)));
+                                return;
+                            }
+                        }
+                    } else {
+                        Ok(Bytes::from(buf)) // the last line, without a newline
+                    };
+                    if tx.blocking_send(Ok((number, line))).is_err() {
                         return; // the producer side stopped
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let _ = tx.blocking_send(Err(format!("reading standard input after line {number}: {e}")));
+                    let _ = tx.blocking_send(Err(read_error(number, e)));
                     return;
                 }
             }
         }
     });
+}
+
+/// Reads past the end of the current line (its newline included) without keeping it; returns
+/// how many bytes it had before the newline.
+fn skip_line(input: &mut impl BufRead) -> std::io::Result<usize> {
+    let mut skipped = 0;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(skipped);
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(skipped + i);
+            }
+            None => {
+                let n = chunk.len();
+                skipped += n;
+                input.consume(n);
+            }
+        }
+    }
 }
 
 /// Counts outcomes and reports failures, oldest record first.
@@ -198,7 +240,8 @@ pub async fn run(global: &Global, args: Args) -> Result<ExitCode, CliError> {
     let separator = args.key_separator.as_deref().map(str::as_bytes);
 
     let (tx, mut rx) = mpsc::channel(1024);
-    spawn_reader(tx);
+    let max_line = producer.config().max_request_size;
+    spawn_reader(tx, max_line);
     let mut interrupt = Interrupt::install();
     let mut pending: VecDeque<(u64, DeliveryFuture)> = VecDeque::new();
     let mut outcomes = Outcomes::default();
@@ -229,7 +272,17 @@ pub async fn run(global: &Global, args: Args) -> Result<ExitCode, CliError> {
                 input_error = Some(e);
                 break;
             }
-            Some(Ok(l)) => l,
+            Some(Ok((number, Err(length)))) => {
+                outcomes.fail(
+                    number,
+                    format!(
+                        "the line has {length} bytes, more than max.request.size ({max_line}) allows in a record: \
+                         not sent"
+                    ),
+                );
+                continue;
+            }
+            Some(Ok((number, Ok(line)))) => (number, line),
         };
         let mut record = ProducerRecord::new(&args.topic);
         match separator {

@@ -26,11 +26,11 @@ use serde_json::{json, Value};
 const LIMIT: Duration = Duration::from_secs(90);
 /// Tansu holds every JoinGroup for half the session timeout: keep it short.
 const SESSION: &str = "session.timeout.ms=6000";
-/// Tansu's ListOffsets "latest" is the last batch's base offset + 1, not the end, and
-/// `--exit-at-end` starts from it (a fetch's high watermark corrects it, but only once a fetch
-/// returns records): tests that start reading inside the last batch produce one record per
-/// batch, which makes Tansu's answer the true end. The mock tests below need no such help.
-const ONE_PER_BATCH: &str = "batch.size=1";
+/// Tansu's ListOffsets "latest" is the last batch's base offset + 1, not the end; records
+/// produced in one batch (as `kafkit produce` does with lines piped at once) make the tests
+/// below start and stop inside the last batch, where `--exit-at-end` must rely on the fetched
+/// high watermark (it waits for the first one of each partition).
+const ONE_BATCH: &str = "linger.ms=100";
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
@@ -142,7 +142,7 @@ async fn count_offsets_and_end() {
     let Some(b) = brokers() else { return };
     let topic = create_topic(&b, "cli-count", 1).await;
     let input: String = (0..10).map(|i| format!("{i}\n")).collect();
-    kafkit(&b, &["produce", &topic, "-X", ONE_PER_BATCH], input.as_bytes(), LIMIT).await.expect_code(0);
+    kafkit(&b, &["produce", &topic, "-X", ONE_BATCH], input.as_bytes(), LIMIT).await.expect_code(0);
 
     let lines = |run: &common::Run| run.lines();
     let run = kafkit(&b, &["consume", &topic, "--from", "beginning", "--count", "3"], b"", LIMIT).await;
@@ -154,8 +154,12 @@ async fn count_offsets_and_end() {
     // --count and --exit-at-end: whichever comes first.
     let run = kafkit(&b, &["consume", &topic, "--from", "beginning", "-e", "-c", "100"], b"", LIMIT).await;
     assert_eq!(lines(run.expect_code(0)).len(), 10);
+    // `end` is ListOffsets' answer: on Tansu only right when the last batch holds one record.
+    kafkit(&b, &["produce", &topic], b"10\n", LIMIT).await.expect_code(0);
     let run = kafkit(&b, &["consume", &topic, "--from", "end", "--exit-at-end"], b"", LIMIT).await;
     assert!(lines(run.expect_code(0)).is_empty(), "{}", run.out());
+    let run = kafkit(&b, &["consume", &topic, "--from", "9", "--exit-at-end"], b"", LIMIT).await;
+    assert_eq!(lines(run.expect_code(0)), ["9", "10"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +168,7 @@ async fn group_resumes_after_its_commits() {
     let topic = create_topic(&b, "cli-group", 1).await;
     let group = common::unique("cli-group");
     let input: String = (0..10).map(|i| format!("r{i}\n")).collect();
-    kafkit(&b, &["produce", &topic, "-X", ONE_PER_BATCH], input.as_bytes(), LIMIT).await.expect_code(0);
+    kafkit(&b, &["produce", &topic, "-X", ONE_BATCH], input.as_bytes(), LIMIT).await.expect_code(0);
 
     let args = ["consume", &topic, "--group", &group, "-X", SESSION];
     let first = kafkit(&b, &[&args[..], &["--from", "beginning", "--count", "4"]].concat(), b"", LIMIT).await;
@@ -214,7 +218,7 @@ async fn perf_produce_then_perf_consume_json() {
     assert!(f(&c["first_record_ms"]) <= f(&c["elapsed_s"]) * 1000.0, "{c}");
 
     // Text output, and a topic that runs dry.
-    let run = kafkit(&b, &["perf", "consume", &topic, "-n", "3001", "--timeout", "500"], b"", LIMIT).await;
+    let run = kafkit(&b, &["perf", "consume", &topic, "-n", "3001", "--timeout", "500ms"], b"", LIMIT).await;
     run.expect_code(1);
     assert!(run.stderr.contains("ran dry: 3000 of 3001 records"), "{}", run.stderr);
     let run = kafkit(&b, &["perf", "produce", &topic, "-n", "10", "-s", "1000"], b"", LIMIT).await;
@@ -263,6 +267,23 @@ async fn failed_records_are_reported_per_line() {
     let want: Vec<Bytes> =
         (1..=20).filter(|i| !failing.contains(i)).map(|i| Bytes::from(format!("value{i}"))).collect();
     assert_eq!(stored, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_too_long_for_a_record_fails_alone_without_being_kept() {
+    let mock = MockCluster::start(1).await.unwrap();
+    mock.create_topic("long", 1).unwrap();
+    let mut input = b"short one\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 300_000));
+    input.extend(b"\nshort two\n");
+    input.extend(std::iter::repeat_n(b'y', 200_000)); // the last line, without a newline
+    let run = kafkit(&mock.bootstrap(), &["produce", "long", "-X", "max.request.size=100000"], &input, LIMIT).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("line 2: the line has 300000 bytes, more than max.request.size"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 4: the line has 200000 bytes"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 record(s) delivered to long, 2 failed"), "{}", run.stderr);
+    let stored: Vec<Bytes> = mock.records("long", 0).unwrap().into_iter().filter_map(|r| r.value).collect();
+    assert_eq!(stored, [Bytes::from("short one"), Bytes::from("short two")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
