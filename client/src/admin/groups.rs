@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use super::{is_retriable, timed_out, wait, Admin, Outcome};
+use crate::consumer::group::commit::{fetched_partitions, FetchedPartition};
 use crate::consumer::{OffsetAndMetadata, TopicPartition};
 use crate::error::{Error, Result};
 
@@ -558,41 +559,13 @@ fn read_offsets(
     version: i16,
     response: OffsetFetchResponse,
 ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
-    // (topic, partition, offset, leader epoch, metadata, error)
-    let mut parts: Vec<(String, i32, i64, i32, Option<String>, ErrorCode)> = Vec::new();
-    let top = if version >= FIRST_GROUPS_VERSION {
-        let g = response.groups.into_iter().find(|g| g.group_id == group_id).ok_or_else(|| {
+    let (top, parts): (ErrorCode, Vec<FetchedPartition<'_>>) = if version >= FIRST_GROUPS_VERSION {
+        let g = response.groups.iter().find(|g| g.group_id == group_id).ok_or_else(|| {
             Error::kafka(ErrorCode::UNKNOWN_SERVER_ERROR, format!("{what}: the coordinator left the group out"))
         })?;
-        for t in g.topics {
-            for p in t.partitions {
-                let error = ErrorCode::from_i16(p.error_code);
-                parts.push((
-                    t.name.clone(),
-                    p.partition_index,
-                    p.committed_offset,
-                    p.committed_leader_epoch,
-                    p.metadata,
-                    error,
-                ));
-            }
-        }
-        ErrorCode::from_i16(g.error_code)
+        (ErrorCode::from_i16(g.error_code), fetched_partitions!(g.topics))
     } else {
-        for t in response.topics {
-            for p in t.partitions {
-                let error = ErrorCode::from_i16(p.error_code);
-                parts.push((
-                    t.name.clone(),
-                    p.partition_index,
-                    p.committed_offset,
-                    p.committed_leader_epoch,
-                    p.metadata,
-                    error,
-                ));
-            }
-        }
-        ErrorCode::from_i16(response.error_code)
+        (ErrorCode::from_i16(response.error_code), fetched_partitions!(response.topics))
     };
     if !top.is_ok() {
         let hint = if top == ErrorCode::GROUP_AUTHORIZATION_FAILED {
@@ -603,7 +576,7 @@ fn read_offsets(
         return Err(Error::kafka(top, format!("{what}{hint}")));
     }
     let mut out = BTreeMap::new();
-    for (topic, partition, offset, epoch, metadata, error) in parts {
+    for FetchedPartition { topic, partition, offset, leader_epoch: epoch, metadata, error } in parts {
         if !error.is_ok() {
             if error.invalidates_coordinator() || error == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS {
                 return Err(Error::kafka(error, format!("{what} (partition {topic}[{partition}])")));
@@ -618,7 +591,7 @@ fn read_offsets(
             TopicPartition::new(topic, partition),
             OffsetAndMetadata {
                 offset,
-                metadata: metadata.unwrap_or_default(),
+                metadata: metadata.cloned().unwrap_or_default(),
                 leader_epoch: (epoch >= 0).then_some(epoch),
             },
         );

@@ -12,7 +12,7 @@
 //!
 //! The Java `ConsumerCoordinator`/`AbstractCoordinator` are the reference for every decision.
 
-mod commit;
+pub(crate) mod commit;
 pub(crate) mod coordinator;
 mod join;
 mod state;

@@ -268,13 +268,13 @@ pub(super) enum FetchOutcome {
 }
 
 /// One partition of an OffsetFetch answer, whatever the version.
-struct FetchedPartition<'a> {
-    topic: &'a str,
-    partition: i32,
-    offset: i64,
-    leader_epoch: i32,
-    metadata: Option<&'a String>,
-    error: ErrorCode,
+pub(crate) struct FetchedPartition<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub leader_epoch: i32,
+    pub metadata: Option<&'a String>,
+    pub error: ErrorCode,
 }
 
 /// The [`FetchedPartition`]s of an OffsetFetch answer's topics: the answer's top level
@@ -296,6 +296,7 @@ macro_rules! fetched_partitions {
             .collect()
     };
 }
+pub(crate) use fetched_partitions;
 
 /// Reads an OffsetFetch answer (Java's `OffsetFetchResponseHandler`).
 pub(super) fn fetch_outcome(
