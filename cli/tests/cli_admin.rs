@@ -13,8 +13,6 @@
 //! failure, except where a test checks that an error comes within a bound.
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kafkit_client::consumer::{Consumer, ConsumerConfig, OffsetAndMetadata, OffsetReset, TopicPartition};
@@ -23,27 +21,12 @@ use kafkit_client::protocol::{ApiKey, ErrorCode};
 use kafkit_mock::{Fault, MockCluster};
 use serde_json::Value;
 
+mod common;
+
+use common::{brokers as test_brokers, unique};
+
 /// The longest a command may run before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// The broker's `host:port` list from `KAFKIT_TEST_BROKERS`; `None` (after saying so) to skip
-/// the test, except under `CI`, where a missing broker is a failure.
-fn test_brokers() -> Option<String> {
-    match std::env::var("KAFKIT_TEST_BROKERS") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but KAFKIT_TEST_BROKERS is not: start a broker");
-            eprintln!("skipped: set KAFKIT_TEST_BROKERS=host:port (e.g. from scripts/tansu.sh start) to run");
-            None
-        }
-    }
-}
-
-/// A name no earlier run used.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 /// What a run of the binary did.
 #[derive(Debug)]
@@ -77,39 +60,14 @@ impl Run {
 /// Runs `kafkit args…` with `KAFKA_BROKERS=brokers`, killing it after `LIMIT`.
 fn kafkit_blocking(brokers: &str, args: &[&str]) -> Run {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkit"))
-        .args(args)
-        .env("KAFKA_BROKERS", brokers)
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the kafkit binary runs");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).map(|_| s)
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        stderr.read_to_string(&mut s).map(|_| s)
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("kafkit {args:?} ran longer than {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut command = common::command(brokers, args);
+    command.env_remove("RUST_BACKTRACE");
+    let child = command.spawn().expect("the kafkit binary runs");
+    let out = common::wait_with_limit(child, LIMIT, &format!("kafkit {}", args.join(" ")));
     Run {
-        code: status.code(),
-        stdout: out.join().unwrap().unwrap(),
-        stderr: err.join().unwrap().unwrap(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         took: started.elapsed(),
     }
 }

@@ -9,11 +9,10 @@ use std::error::Error;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use kafkit::client::protocol::messages::create_topics_request::CreatableTopic;
-use kafkit::client::protocol::messages::CreateTopicsRequest;
+use kafkit::client::admin::{Admin, CreateTopicsOptions, NewTopic};
 use kafkit::client::protocol::ErrorCode;
 use kafkit::client::serializer::Json;
-use kafkit::client::{Client, ClientConfig, Producer, ProducerConfig, ProducerRecord};
+use kafkit::client::{ClientConfig, Producer, ProducerConfig, ProducerRecord};
 use kafkit_mock::MockCluster;
 use serde::{Deserialize, Serialize};
 
@@ -56,36 +55,19 @@ impl Kafka {
     /// (`auto.create.topics.enable`); not every broker does (Tansu does not, and it is off in many
     /// production clusters), so the examples ask for the topic explicitly.
     pub async fn create_topic(&self, topic: &str, partitions: i32) -> Result<(), BoxError> {
-        let client = Client::connect(ClientConfig::new([&self.bootstrap])).await?;
+        let admin = Admin::connect(ClientConfig::new([&self.bootstrap])).await?;
         let result = async {
-            // CreateTopics goes to the controller (any broker forwards it in KRaft clusters).
-            let metadata = client.metadata();
-            let broker = match metadata.controller.filter(|id| metadata.broker(*id).is_some()) {
-                Some(id) => id,
-                None => metadata.brokers().next().ok_or("the cluster reported no brokers")?.id,
-            };
-            let request = CreateTopicsRequest {
-                topics: vec![CreatableTopic {
-                    name: topic.to_string(),
-                    num_partitions: partitions,
-                    replication_factor: -1, // the broker's default.replication.factor
-                    ..Default::default()
-                }],
-                timeout_ms: 30_000,
-                ..Default::default()
-            };
-            let response = client.connection(broker).await?.send(&request).await?;
-            for t in &response.topics {
-                let code = ErrorCode::from_i16(t.error_code);
-                if !code.is_ok() && code != ErrorCode::TOPIC_ALREADY_EXISTS {
-                    let detail = t.error_message.as_deref().unwrap_or("");
-                    return Err(format!("creating topic `{topic}`: {code} {detail}").into());
+            let topic_spec = NewTopic { partitions: Some(partitions), ..NewTopic::with_broker_defaults(topic) };
+            let created = admin.create_topics(vec![topic_spec], &CreateTopicsOptions::default()).await?;
+            for outcome in created {
+                if !outcome.is_ok() && outcome.error_code() != Some(ErrorCode::TOPIC_ALREADY_EXISTS) {
+                    return Err(outcome.result.unwrap_err().into());
                 }
             }
             // The new topic reaches every broker's metadata shortly after it is created.
             let deadline = Instant::now() + Duration::from_secs(30);
-            let mut metadata = client.metadata_for(&[topic]).await?;
             loop {
+                let metadata = admin.metadata(Some(&[topic])).await?;
                 let ready = metadata.topic(topic).is_some_and(|t| {
                     t.error.is_ok() && !t.partitions.is_empty() && t.partitions.iter().all(|p| p.leader.is_some())
                 });
@@ -96,11 +78,10 @@ impl Kafka {
                     return Err(format!("topic `{topic}` has no leader 30 s after it was created").into());
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                metadata = client.refresh_metadata().await?;
             }
         }
         .await;
-        client.shutdown().await;
+        admin.close().await;
         result
     }
 }
