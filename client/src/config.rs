@@ -92,6 +92,20 @@ pub(crate) fn property_name(key: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The error for a property name the producer's or consumer's `set` does not know, listing
+/// the names it does.
+pub(crate) fn unknown_property(key: &str, role: &str, keys: &[&str]) -> Error {
+    Error::config(
+        key,
+        format!(
+            "unknown property; the {role} properties are {}, {} (kafka-python's names, with _ for ., are accepted \
+             too)",
+            ClientConfig::KEYS.join(", "),
+            keys.join(", ")
+        ),
+    )
+}
+
 impl ClientConfig {
     /// The property names [`ClientConfig::set`] accepts.
     pub const KEYS: &'static [&'static str] = &[

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::assignor::{Assignor, AssignorKind, RebalanceProtocol};
 use super::types::{IsolationLevel, OffsetReset};
-use crate::config::{property_name, ClientConfig};
+use crate::config::{property_name, unknown_property, ClientConfig};
 use crate::error::{Error, Result};
 
 /// The settings of a consumer: the connection settings plus group membership, fetching and
@@ -424,22 +424,8 @@ impl ConsumerConfig {
             "exclude.internal.topics" => self.exclude_internal_topics = boolean(key, value)?,
             // Java's default is the empty string: no rack.
             "client.rack" => self.client_rack = (!value.trim().is_empty()).then(|| value.to_string()),
-            _ if ClientConfig::KEYS.contains(&name) => self.client.set(name, value).map_err(|e| match e {
-                // Name the key as the caller spelled it.
-                Error::Config { reason, .. } => Error::config(key, reason),
-                other => other,
-            })?,
-            _ => {
-                return Err(Error::config(
-                    key,
-                    format!(
-                        "unknown property; the consumer properties are {}, {} (kafka-python's names, with _ for \
-                         ., are accepted too)",
-                        ClientConfig::KEYS.join(", "),
-                        Self::KEYS.join(", ")
-                    ),
-                ))
-            }
+            _ if ClientConfig::KEYS.contains(&name) => self.client.set(key, value)?,
+            _ => return Err(unknown_property(key, "consumer", Self::KEYS)),
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use kafkit_protocol::record::Compression;
 
 use super::partitioner::PartitionerKind;
-use crate::config::{property_name, ClientConfig};
+use crate::config::{property_name, unknown_property, ClientConfig};
 use crate::error::{Error, Result};
 
 /// How many replicas must have a record before the broker acknowledges it (`acks`).
@@ -365,17 +365,7 @@ impl ProducerConfig {
                 self.partitioner = value.parse().map_err(|e| Error::config(key, format!("{e}")))?
             }
             name if ClientConfig::KEYS.contains(&name) => self.client.set(key, value)?,
-            _ => {
-                return Err(Error::config(
-                    key,
-                    format!(
-                        "unknown property; the producer properties are {}, {} (kafka-python's names, with _ for ., \
-                         are accepted too)",
-                        ClientConfig::KEYS.join(", "),
-                        Self::KEYS.join(", ")
-                    ),
-                ))
-            }
+            _ => return Err(unknown_property(key, "producer", Self::KEYS)),
         }
         Ok(())
     }
