@@ -393,7 +393,7 @@ impl Admin {
                     Ok(Err(e)) => return Err(e),
                 }
             }
-            if !wait(&mut backoff, deadline).await {
+            if !backoff.sleep_before(deadline).await {
                 return Err(timed_out(what, self.timeout, last));
             }
         }
@@ -407,16 +407,6 @@ const MIN_WAIT: Duration = Duration::from_millis(1);
 /// metadata (it may be there after a refresh).
 fn is_retriable(e: &Error) -> bool {
     e.is_retriable() || e.code() == Some(ErrorCode::BROKER_NOT_AVAILABLE)
-}
-
-/// Sleeps for the backoff's next delay; `false` (without sleeping) if the deadline comes first.
-async fn wait(backoff: &mut Backoff, deadline: Instant) -> bool {
-    let until = Instant::now() + backoff.next_delay();
-    if until >= deadline {
-        return false;
-    }
-    tokio::time::sleep_until(until).await;
-    true
 }
 
 /// The error of an operation that ran out of time, naming the last error met.

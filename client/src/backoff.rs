@@ -39,6 +39,17 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.failures = 0;
     }
+
+    /// Sleeps for the next delay; `false` (at once, counting no failure) if it would end at or
+    /// after `deadline`: the caller gives up rather than retry too late.
+    pub(crate) async fn sleep_before(&mut self, deadline: tokio::time::Instant) -> bool {
+        let until = tokio::time::Instant::now() + self.next_delay();
+        if until >= deadline {
+            return false;
+        }
+        tokio::time::sleep_until(until).await;
+        true
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
-//! Requests to a group's coordinator: found with FindCoordinator (the consumer's request and
-//! reading of the answer), retried on the coordinator errors with a backoff until the deadline.
+//! Requests to a group's coordinator: found with FindCoordinator (the consumer's lookup),
+//! retried on the coordinator errors with a backoff until the deadline.
 
 use std::future::Future;
 
-use kafkit_protocol::messages::FindCoordinatorRequest;
 use kafkit_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{is_retriable, timed_out, wait, Admin};
+use super::{is_retriable, timed_out, Admin};
 use crate::connection::Connection;
 use crate::consumer::group::coordinator;
 use crate::error::{Error, Result};
@@ -73,44 +72,17 @@ impl Admin {
                 }
                 Ok(Err(e)) => return Err(e),
             }
-            if !wait(&mut backoff, deadline).await {
+            if !backoff.sleep_before(deadline).await {
                 return Err(timed_out(what, self.timeout, last));
             }
         }
     }
 
-    /// The coordinator of `group_id`, asked of the brokers in random order; the last error if
-    /// none answers, an error that retrying cannot fix (authorization) at once.
+    /// The coordinator of `group_id`, asked of the brokers in random order (the consumer's
+    /// lookup); the last error if none answers, an error that retrying cannot fix
+    /// (authorization) at once.
     async fn find_coordinator(&self, group_id: &str, deadline: Instant) -> Result<i32> {
-        let mut ids: Vec<i32> = self.client.metadata().brokers().map(|b| b.id).collect();
-        if ids.is_empty() {
-            ids = self.client.refresh_metadata().await?.brokers().map(|b| b.id).collect();
-        }
-        fastrand::shuffle(&mut ids);
-        let mut last = None;
-        for id in ids {
-            let asked = async {
-                let conn = self.client.connection(id).await?;
-                let version = conn.version_of::<FindCoordinatorRequest>()?;
-                let response = conn
-                    .send_with(&coordinator::request(group_id, version), version, self.request_timeout(deadline))
-                    .await?;
-                coordinator::read(group_id, version, response)
-            };
-            match asked.await {
-                Ok((node, _addr)) => return Ok(node),
-                Err(e) if coordinator::is_fatal(&e) => return Err(e),
-                Err(e) => {
-                    debug!(group = %group_id, broker = id, "FindCoordinator failed: {e}");
-                    last = Some(e);
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            Error::kafka(
-                ErrorCode::COORDINATOR_NOT_AVAILABLE,
-                format!("finding the coordinator of group {group_id}: no broker is known"),
-            )
-        }))
+        let (node_id, _addr) = coordinator::locate(&self.client, group_id, self.request_timeout(deadline)).await?;
+        Ok(node_id)
     }
 }

@@ -15,7 +15,7 @@ use kafkit_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{is_retriable, timed_out, wait, Admin, Outcome};
+use super::{is_retriable, timed_out, Admin, Outcome};
 use crate::consumer::group::commit::{fetched_partitions, FetchedPartition};
 use crate::consumer::{OffsetAndMetadata, TopicPartition};
 use crate::error::{Error, Result};
@@ -308,7 +308,7 @@ impl Admin {
                 }
                 Ok(Err(e)) => return Err(e),
             }
-            if !wait(&mut backoff, deadline).await {
+            if !backoff.sleep_before(deadline).await {
                 return Err(timed_out(&what, self.timeout, last));
             }
         }

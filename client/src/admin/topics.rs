@@ -12,7 +12,7 @@ use kafkit_protocol::ErrorCode;
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{is_retriable, timed_out, wait, Admin, Outcome};
+use super::{is_retriable, timed_out, Admin, Outcome};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 
@@ -394,7 +394,7 @@ impl Admin {
                     debug!("{what}: refreshing the metadata failed: {e}");
                 }
             }
-            if !wait(&mut backoff, deadline).await {
+            if !backoff.sleep_before(deadline).await {
                 break;
             }
         }

@@ -78,7 +78,7 @@ pub(crate) async fn list_offsets(
             Ok(Ok(md)) => md,
             Ok(Err(e)) if e.is_retriable() => {
                 last_error = Some(e);
-                if !wait(&mut backoff, deadline).await {
+                if !backoff.sleep_before(deadline).await {
                     break;
                 }
                 continue;
@@ -174,7 +174,7 @@ pub(crate) async fn list_offsets(
         if invalidate {
             client.invalidate();
         }
-        if !wait(&mut backoff, deadline).await {
+        if !backoff.sleep_before(deadline).await {
             break;
         }
     }
@@ -190,16 +190,6 @@ pub(crate) async fn list_offsets(
         hint: "check that the partitions have leaders and their brokers are reachable, or allow more time \
                (default.api.timeout.ms)",
     })
-}
-
-/// Sleeps for the next backoff; `false` if the deadline comes first.
-async fn wait(backoff: &mut Backoff, deadline: Instant) -> bool {
-    let until = Instant::now() + backoff.next_delay();
-    if until >= deadline {
-        return false;
-    }
-    tokio::time::sleep_until(until).await;
-    true
 }
 
 /// One ListOffsets request to `broker` for `partitions` (partition, timestamp, leader epoch of

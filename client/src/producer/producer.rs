@@ -214,14 +214,10 @@ impl Producer {
                 Some(t) => t.error,
                 None => kafkit_protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
             };
-            let delay = backoff.next_delay();
-            let retry = code.is_retriable()
-                && code != kafkit_protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
-                && tokio::time::Instant::now() + delay < deadline;
-            if !retry {
+            let retriable = code.is_retriable() && code != kafkit_protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+            if !retriable || !backoff.sleep_before(deadline).await {
                 return Err(Error::kafka(code, format!("getting the partitions of topic `{topic}`")));
             }
-            tokio::time::sleep(delay).await;
             md = self.inner.client.refresh_metadata().await?;
         }
     }

@@ -5,6 +5,8 @@
 //! at a time, so a JoinGroup parked for a whole rebalance must not hold up the fetches and
 //! metadata requests that share the pooled connection to that broker.
 
+use std::time::Duration;
+
 use kafkit_protocol::messages::find_coordinator_response::Coordinator;
 use kafkit_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafkit_protocol::ErrorCode;
@@ -24,7 +26,7 @@ pub(super) struct Found {
 }
 
 /// The FindCoordinator request for `group_id` at `version` (v4+: the batched form).
-pub(crate) fn request(group_id: &str, version: i16) -> FindCoordinatorRequest {
+fn request(group_id: &str, version: i16) -> FindCoordinatorRequest {
     if version >= 4 {
         FindCoordinatorRequest {
             key_type: KEY_TYPE_GROUP,
@@ -37,7 +39,7 @@ pub(crate) fn request(group_id: &str, version: i16) -> FindCoordinatorRequest {
 }
 
 /// The coordinator's node id and `host:port` from a FindCoordinator answer, or its error.
-pub(crate) fn read(group_id: &str, version: i16, resp: FindCoordinatorResponse) -> Result<(i32, String)> {
+fn read(group_id: &str, version: i16, resp: FindCoordinatorResponse) -> Result<(i32, String)> {
     let c = if version >= 4 {
         resp.coordinators.into_iter().find(|c| c.key == group_id).unwrap_or(Coordinator {
             error_code: ErrorCode::COORDINATOR_NOT_AVAILABLE.code(),
@@ -94,6 +96,18 @@ pub(crate) fn is_fatal(e: &Error) -> bool {
 /// The last failure is returned if no broker answers or the coordinator cannot be reached; a
 /// fatal answer (authorization) is returned at once.
 pub(super) async fn find(client: Client, group_id: String) -> Result<Found> {
+    let timeout = client.config().request_timeout;
+    let (node_id, addr) = locate(&client, &group_id, timeout).await?;
+    let config = client.config().connection_config();
+    let conn = Connection::connect_to(&addr, Some(node_id), &config).await?;
+    debug!(group = %group_id, node_id, %addr, "found the group coordinator");
+    Ok(Found { node_id, conn })
+}
+
+/// The node id and `host:port` of the coordinator of `group_id`, asked of the brokers in
+/// random order (each request waiting at most `timeout`); the last failure if none answers, a
+/// fatal answer (authorization) at once.
+pub(crate) async fn locate(client: &Client, group_id: &str, timeout: Duration) -> Result<(i32, String)> {
     let mut ids: Vec<i32> = client.metadata().brokers().map(|b| b.id).collect();
     if ids.is_empty() {
         ids = client.refresh_metadata().await?.brokers().map(|b| b.id).collect();
@@ -101,13 +115,8 @@ pub(super) async fn find(client: Client, group_id: String) -> Result<Found> {
     fastrand::shuffle(&mut ids);
     let mut last = None;
     for id in ids {
-        match ask(&client, id, &group_id).await {
-            Ok((node_id, addr)) => {
-                let config = client.config().connection_config();
-                let conn = Connection::connect_to(&addr, Some(node_id), &config).await?;
-                debug!(group = %group_id, node_id, %addr, "found the group coordinator");
-                return Ok(Found { node_id, conn });
-            }
+        match ask(client, id, group_id, timeout).await {
+            Ok(found) => return Ok(found),
             Err(e) if is_fatal(&e) => return Err(e),
             Err(e) => {
                 debug!(group = %group_id, broker = id, "FindCoordinator failed: {e}");
@@ -123,10 +132,10 @@ pub(super) async fn find(client: Client, group_id: String) -> Result<Found> {
     }))
 }
 
-async fn ask(client: &Client, broker: i32, group_id: &str) -> Result<(i32, String)> {
+async fn ask(client: &Client, broker: i32, group_id: &str, timeout: Duration) -> Result<(i32, String)> {
     let conn = client.connection(broker).await?;
     let version = conn.version_of::<FindCoordinatorRequest>()?;
-    let resp = conn.send_version(&request(group_id, version), version).await?;
+    let resp = conn.send_with(&request(group_id, version), version, timeout).await?;
     read(group_id, version, resp)
 }
 
