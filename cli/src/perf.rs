@@ -29,7 +29,7 @@ use serde_json::json;
 use crate::common::{parse_duration, print, CliError, Global};
 use crate::consume::{partitions_of, seek_to, StartAt};
 use crate::interrupt::Interrupt;
-use crate::produce::{apply_flags, check_topic};
+use crate::produce::{check_topic, ProducerFlags};
 use crate::progress::Progress;
 
 /// `kafkit perf`'s subcommands.
@@ -58,15 +58,8 @@ pub struct ProduceArgs {
     /// default partitioner spreads them by key hash.
     #[arg(long)]
     pub keys: bool,
-    /// Compression codec (compression.type).
-    #[arg(short = 'z', long, value_name = "CODEC", value_parser = ["none", "gzip", "snappy", "lz4", "zstd"])]
-    pub compression: Option<String>,
-    /// Acknowledgements the leader waits for (acks): 0, 1 or all.
-    #[arg(long, value_name = "ACKS", value_parser = ["0", "1", "all", "-1"])]
-    pub acks: Option<String>,
-    /// How long a batch waits for more records (linger.ms).
-    #[arg(long, value_name = "MS")]
-    pub linger: Option<u64>,
+    #[command(flatten)]
+    pub producer: ProducerFlags,
     /// The largest batch per partition in bytes (batch.size).
     #[arg(long, value_name = "BYTES")]
     pub batch_size: Option<usize>,
@@ -180,7 +173,7 @@ impl ProduceStats {
 
 async fn produce(global: &Global, args: ProduceArgs) -> Result<ExitCode, CliError> {
     let mut config = global.producer_config()?;
-    apply_flags(&mut config, args.compression.as_deref(), args.acks.as_deref(), args.linger, args.batch_size)?;
+    args.producer.apply(&mut config, args.batch_size)?;
     if args.size > config.max_request_size {
         // Every record would be refused; and the payload is allocated from this number.
         return Err(CliError::new(format!(

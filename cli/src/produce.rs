@@ -41,13 +41,20 @@ pub struct Args {
     /// A header for every record, KEY=VALUE (repeatable; order and duplicates are kept).
     #[arg(short = 'H', long = "header", value_name = "KEY=VALUE", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
+    #[command(flatten)]
+    pub producer: ProducerFlags,
+}
+
+/// The producer settings `produce` and `perf produce` take as flags (they win over `-X`).
+#[derive(Debug, Default, clap::Args)]
+pub struct ProducerFlags {
     /// Compression codec (compression.type).
     #[arg(short = 'z', long, value_name = "CODEC", value_parser = ["none", "gzip", "snappy", "lz4", "zstd"])]
     pub compression: Option<String>,
     /// Acknowledgements the leader waits for before answering (acks): 0, 1 or all.
     #[arg(long, value_name = "ACKS", value_parser = ["0", "1", "all", "-1"])]
     pub acks: Option<String>,
-    /// How long to wait for more records before sending a batch (linger.ms).
+    /// How long a batch waits for more records before it is sent (linger.ms).
     #[arg(long, value_name = "MS")]
     pub linger: Option<u64>,
 }
@@ -81,27 +88,24 @@ pub fn split_key(line: &Bytes, sep: &[u8]) -> Option<(Bytes, Bytes)> {
     Some((line.slice(..at), line.slice(at + sep.len()..)))
 }
 
-/// Applies the command's flags over the `--config` settings (the flags win).
-pub fn apply_flags(
-    config: &mut kafkit_client::ProducerConfig,
-    compression: Option<&str>,
-    acks: Option<&str>,
-    linger_ms: Option<u64>,
-    batch_size: Option<usize>,
-) -> Result<(), CliError> {
-    if let Some(c) = compression {
-        config.set("compression.type", c)?;
+impl ProducerFlags {
+    /// Applies the flags (and `batch.size`, a `perf` flag) over the `--config` settings: the
+    /// flags win.
+    pub fn apply(&self, config: &mut kafkit_client::ProducerConfig, batch_size: Option<usize>) -> Result<(), CliError> {
+        if let Some(c) = &self.compression {
+            config.set("compression.type", c)?;
+        }
+        if let Some(a) = &self.acks {
+            config.set("acks", a)?;
+        }
+        if let Some(l) = self.linger {
+            config.set("linger.ms", &l.to_string())?;
+        }
+        if let Some(b) = batch_size {
+            config.set("batch.size", &b.to_string())?;
+        }
+        Ok(())
     }
-    if let Some(a) = acks {
-        config.set("acks", a)?;
-    }
-    if let Some(l) = linger_ms {
-        config.set("linger.ms", &l.to_string())?;
-    }
-    if let Some(b) = batch_size {
-        config.set("batch.size", &b.to_string())?;
-    }
-    Ok(())
 }
 
 /// Checks that `topic` exists (and has partitions) before anything is sent: otherwise every
@@ -231,7 +235,7 @@ impl Outcomes {
 /// Runs `kafkit produce`.
 pub async fn run(global: &Global, args: Args) -> Result<ExitCode, CliError> {
     let mut config = global.producer_config()?;
-    apply_flags(&mut config, args.compression.as_deref(), args.acks.as_deref(), args.linger, None)?;
+    args.producer.apply(&mut config, None)?;
     let producer = Producer::new(config).await?;
     check_topic(&producer, &args.topic).await?;
 
@@ -368,7 +372,8 @@ mod tests {
         config.set("acks", "0").unwrap();
         config.set("linger.ms", "500").unwrap();
         config.set("compression.type", "gzip").unwrap();
-        apply_flags(&mut config, Some("zstd"), Some("all"), Some(7), Some(1000)).unwrap();
+        let flags = ProducerFlags { compression: Some("zstd".into()), acks: Some("all".into()), linger: Some(7) };
+        flags.apply(&mut config, Some(1000)).unwrap();
         assert_eq!(config.acks, kafkit_client::producer::Acks::All);
         assert_eq!(config.linger, Duration::from_millis(7));
         assert_eq!(config.batch_size, 1000);
@@ -376,7 +381,7 @@ mod tests {
         // No flag: the --config setting stays.
         let mut config = kafkit_client::ProducerConfig::new(["h:1"]);
         config.set("linger.ms", "500").unwrap();
-        apply_flags(&mut config, None, None, None, None).unwrap();
+        ProducerFlags::default().apply(&mut config, None).unwrap();
         assert_eq!(config.linger, Duration::from_millis(500));
     }
 }
