@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kafkit_client::admin::Admin;
+use kafkit_client::admin::{Admin, Outcome};
 use kafkit_client::consumer::ConsumerConfig;
 use kafkit_client::{ClientConfig, ProducerConfig};
 
@@ -97,6 +97,24 @@ impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::new(format!("I/O error: {e}"))
     }
+}
+
+/// Prints what `done` says of each success (text ending in a newline) on standard output and
+/// each failure as one line on standard error; the exit status: 1 if anything failed.
+pub fn report<T>(outcomes: &[Outcome<T>], mut done: impl FnMut(&str, &T) -> String) -> Result<ExitCode, CliError> {
+    let mut text = String::new();
+    let mut failed = false;
+    for o in outcomes {
+        match &o.result {
+            Ok(v) => text.push_str(&done(&o.name, v)),
+            Err(e) => {
+                failed = true;
+                warn(e);
+            }
+        }
+    }
+    print(&text)?;
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Prints `error` as one line on standard error; the exit status for a failed command.

@@ -218,21 +218,13 @@ async fn describe(
             })
             .collect();
         common::print_json(&json!({ "groups": list }))?;
+        admin.close().await;
+        Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
     } else {
-        let mut text = String::new();
-        for o in &described {
-            match &o.result {
-                Ok(g) => text.push_str(&description_text(g)),
-                Err(e) => {
-                    failed = true;
-                    common::warn(e);
-                }
-            }
-        }
-        common::print(&text)?;
+        let code = common::report(&described, |_, g| description_text(g))?;
+        admin.close().await;
+        Ok(code)
     }
-    admin.close().await;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// One line of `groups offsets`.
@@ -360,18 +352,7 @@ async fn offsets(global: &Global, group: &str, json: bool, options: &AdminOption
 async fn delete(global: &Global, groups: &[String], options: &AdminOptions) -> Result<ExitCode, CliError> {
     let admin = global.admin(options).await?;
     let outcomes = options.run("deleting the groups", admin.delete_groups(groups)).await?;
-    let mut text = String::new();
-    let mut failed = false;
-    for o in &outcomes {
-        match &o.result {
-            Ok(()) => text.push_str(&format!("deleted group {}\n", o.name)),
-            Err(e) => {
-                failed = true;
-                common::warn(e);
-            }
-        }
-    }
-    common::print(&text)?;
+    let code = common::report(&outcomes, |name, ()| format!("deleted group {name}\n"))?;
     admin.close().await;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(code)
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use kafkit_client::admin::{CreateTopicsOptions, NewTopic, Outcome};
+use kafkit_client::admin::{CreateTopicsOptions, NewTopic};
 use serde_json::json;
 
 use crate::common::{self, AdminOptions, CliError, Global};
@@ -117,26 +117,6 @@ async fn list(global: &Global, json: bool, options: &AdminOptions) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reports each failure on standard error; the exit status.
-fn report<T>(outcomes: &[Outcome<T>], mut done: impl FnMut(&str, &T) -> String) -> Result<ExitCode, CliError> {
-    let mut text = String::new();
-    let mut failed = false;
-    for o in outcomes {
-        match &o.result {
-            Ok(v) => {
-                text.push_str(&done(&o.name, v));
-                text.push('\n');
-            }
-            Err(e) => {
-                failed = true;
-                common::warn(e);
-            }
-        }
-    }
-    common::print(&text)?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
 async fn create(global: &Global, args: CreateArgs) -> Result<ExitCode, CliError> {
     let admin = global.admin(&args.admin).await?;
     let topics = args
@@ -152,11 +132,11 @@ async fn create(global: &Global, args: CreateArgs) -> Result<ExitCode, CliError>
     let options = CreateTopicsOptions { validate_only: args.validate_only, timeout: Some(args.admin.timeout) };
     let outcomes = args.admin.run("creating topics", admin.create_topics(topics, &options)).await?;
     let verb = if args.validate_only { "would create" } else { "created" };
-    let code = report(&outcomes, |name, t| {
+    let code = common::report(&outcomes, |name, t| {
         let partitions = t.partitions.map(|n| format!("{n} partitions")).unwrap_or("default partitions".into());
         let replication =
             t.replication_factor.map(|n| format!("replication factor {n}")).unwrap_or("default replication".into());
-        format!("{verb} topic {name} ({partitions}, {replication})")
+        format!("{verb} topic {name} ({partitions}, {replication})\n")
     })?;
     admin.close().await;
     Ok(code)
@@ -165,7 +145,7 @@ async fn create(global: &Global, args: CreateArgs) -> Result<ExitCode, CliError>
 async fn delete(global: &Global, names: Vec<String>, options: &AdminOptions) -> Result<ExitCode, CliError> {
     let admin = global.admin(options).await?;
     let outcomes = options.run("deleting topics", admin.delete_topics(&names)).await?;
-    let code = report(&outcomes, |name, ()| format!("deleted topic {name}"))?;
+    let code = common::report(&outcomes, |name, ()| format!("deleted topic {name}\n"))?;
     admin.close().await;
     Ok(code)
 }
