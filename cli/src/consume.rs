@@ -20,8 +20,8 @@
 //! given a partition (a later rebalance keeps the position reached, so nothing is read twice).
 //!
 //! `--exit-at-end` stops once every assigned partition has reached its end offset as of when it
-//! was assigned (ListOffsets, raised to the first high watermark a fetch reports — which it
-//! waits for: that is the authority on brokers whose ListOffsets lags, such as Tansu).
+//! was assigned: the first high watermark a fetch reports for it (the authority, where
+//! ListOffsets can lag, as Tansu's does).
 //! `--count N` stops after N records. Ctrl-C stops cleanly (a second Ctrl-C exits at once); a closed standard output
 //! (`| head`) ends the command quietly with status 0. Either way, with a group, what was
 //! printed is committed before leaving.
@@ -198,46 +198,31 @@ impl RebalanceListener for Assigned {
     }
 }
 
-/// `--exit-at-end`: each partition's end offset as of when it was first assigned: the larger
-/// of ListOffsets' answer and the first high watermark a fetch reports.
+/// `--exit-at-end`: each partition's end offset as of when it was first assigned — the first
+/// high watermark a fetch reports for it (every fetch answer reports one, with records or not;
+/// it is the authority: ListOffsets can be behind it, as Tansu's is).
 #[derive(Debug, Default)]
 pub struct EndWatch {
     targets: HashMap<TopicPartition, i64>,
-    /// Partitions whose target took the first high watermark a fetch reported.
-    refined: HashSet<TopicPartition>,
 }
 
 impl EndWatch {
     /// Whether every assigned partition's position has reached its target (false while
-    /// nothing is assigned).
+    /// nothing is assigned, or a partition's first fetch has not answered).
     pub async fn reached(&mut self, consumer: &mut Consumer) -> Result<bool, CliError> {
         let assigned = consumer.assignment();
         if assigned.is_empty() {
             return Ok(false);
         }
-        let new: Vec<TopicPartition> = assigned.iter().filter(|tp| !self.targets.contains_key(tp)).cloned().collect();
-        if !new.is_empty() {
-            let ends = consumer
-                .end_offsets(&new)
-                .await
-                .map_err(|e| CliError::new(format!("looking up the end offsets: {e}")))?;
-            for tp in new {
-                let end = ends.get(&tp).copied().ok_or_else(|| {
-                    CliError::new(format!("the broker gave no end offset for {tp}; cannot tell where it ends"))
-                })?;
-                self.targets.insert(tp, end);
-            }
-        }
         for tp in &assigned {
-            let Some(target) = self.targets.get_mut(tp) else { return Ok(false) };
-            if !self.refined.contains(tp) {
-                // Wait for a fetch's high watermark (every answer reports one, with records or
-                // not): ListOffsets alone can be behind it (Tansu's is).
-                let Some(hw) = consumer.highwater(tp) else { return Ok(false) };
-                *target = (*target).max(hw);
-                self.refined.insert(tp.clone());
-            }
-            let target = *target;
+            let target = match self.targets.get(tp) {
+                Some(&target) => target,
+                None => {
+                    let Some(hw) = consumer.highwater(tp) else { return Ok(false) };
+                    self.targets.insert(tp.clone(), hw);
+                    hw
+                }
+            };
             if consumer.position(tp).await? < target {
                 return Ok(false);
             }
